@@ -1,0 +1,1 @@
+"""acquisition package."""

@@ -1,0 +1,14 @@
+"""Command line of ``acquisition`` (subcommands added to ``shirtecg``)."""
+
+from __future__ import annotations
+
+from shirtecg_common.cli import build_parser, run
+
+
+def add_parser(sub):
+    """Add this package's subcommands to the ``shirtecg`` sub-parser set ``sub``."""
+
+
+def main(argv=None) -> int:
+    """``python -m acquisition``."""
+    return run(build_parser("python -m acquisition", __doc__, [add_parser]), argv)

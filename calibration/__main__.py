@@ -1,0 +1,7 @@
+"""``python -m calibration``: the calibration subcommands alone."""
+
+import sys
+
+from calibration.cli import main
+
+sys.exit(main())

@@ -1,0 +1,14 @@
+"""Command line of ``calibration`` (subcommands added to ``shirtecg``)."""
+
+from __future__ import annotations
+
+from shirtecg_common.cli import build_parser, run
+
+
+def add_parser(sub):
+    """Add this package's subcommands to the ``shirtecg`` sub-parser set ``sub``."""
+
+
+def main(argv=None) -> int:
+    """``python -m calibration``."""
+    return run(build_parser("python -m calibration", __doc__, [add_parser]), argv)

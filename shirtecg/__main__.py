@@ -1,0 +1,7 @@
+"""``python -m shirtecg``."""
+
+import sys
+
+from shirtecg.cli import main
+
+sys.exit(main())
