@@ -82,3 +82,98 @@ def algebra_error(x12: np.ndarray) -> float:
     """Largest violation of the lead algebra in 12-lead data (0 for exact data)."""
     x12 = np.asarray(x12, dtype=np.float64)
     return float(np.max(np.abs(x12 - derive(independent(x12)))))
+
+
+# --------------------------------------------------------------------------- VCG matrices
+# Coefficients as published, transcribed in the source's own column order (V1…V6, I, II)
+# and re-ordered here to INDEPENDENT_LEADS (I, II, V1…V6). VCG axes follow Frank:
+# X towards the subject's left, Y towards the feet, Z towards the back.
+_SOURCE_ORDER = ("V1", "V2", "V3", "V4", "V5", "V6", "I", "II")
+_TO_INDEPENDENT = [_SOURCE_ORDER.index(lead) for lead in INDEPENDENT_LEADS]
+
+#: ``(8, 3)`` Dower matrix: independent leads (rows I, II, V1…V6) = ``DOWER @ vcg`` (X, Y, Z).
+#: Dower, Machado & Osborne 1980, Clin Cardiol 3:87–95 (``leadcalc.m`` option ``'stan'``).
+DOWER = np.array(
+    [
+        [-0.515, 0.157, -0.917],  # V1
+        [0.044, 0.164, -1.387],  # V2
+        [0.882, 0.098, -1.277],  # V3
+        [1.213, 0.127, -0.601],  # V4
+        [1.125, 0.127, -0.086],  # V5
+        [0.831, 0.076, 0.230],  # V6
+        [0.632, -0.235, 0.059],  # I
+        [0.235, 1.066, -0.132],  # II
+    ]
+)[_TO_INDEPENDENT]
+
+#: ``(3, 8)`` inverse Dower matrix: VCG (X, Y, Z) = ``INVERSE_DOWER @ independent leads``.
+#: Edenbrandt & Pahlm 1988, J Electrocardiol 21:361–367 (BRAVEHEART ``dowermatrix.m``);
+#: equal to ``pinv(DOWER)`` to 3 decimals.
+INVERSE_DOWER = np.array(
+    [
+        [-0.172, -0.074, 0.122, 0.231, 0.239, 0.194, 0.156, -0.010],  # X
+        [0.057, -0.019, -0.106, -0.022, 0.041, 0.048, -0.227, 0.887],  # Y
+        [-0.229, -0.310, -0.246, -0.063, 0.055, 0.108, 0.022, 0.102],  # Z
+    ]
+)[:, _TO_INDEPENDENT]
+
+#: ``(3, 8)`` Kors regression matrix: Frank VCG (X, Y, Z) = ``KORS @ independent leads``.
+#: Kors, van Herpen, Sittig & van Bemmel 1990, Eur Heart J 11:1083–1092 (BRAVEHEART
+#: ``korsmatrix.m``). A regression, not an inverse of :data:`DOWER` (``KORS @ DOWER != I``).
+KORS = np.array(
+    [
+        [-0.13, 0.05, -0.01, 0.14, 0.06, 0.54, 0.38, -0.07],  # X
+        [0.06, -0.02, -0.05, 0.06, -0.17, 0.13, -0.07, 0.93],  # Y
+        [-0.43, -0.06, -0.14, -0.20, -0.11, 0.31, 0.11, -0.23],  # Z
+    ]
+)[:, _TO_INDEPENDENT]
+
+#: Lead → VCG matrices accepted by :func:`to_vcg` (``method``).
+VCG_METHODS = {"kors": KORS, "inverse_dower": INVERSE_DOWER}
+
+
+def vcg_matrix(method="kors") -> np.ndarray:
+    """The ``(3, 8)`` independent-leads → VCG matrix named ``method`` (``kors``, ``inverse_dower``)."""
+    if method not in VCG_METHODS:
+        raise ValueError(
+            f"VCG method must be one of {', '.join(map(repr, VCG_METHODS))}, got {method!r}"
+        )
+    return VCG_METHODS[method]
+
+
+def to_vcg(x8: np.ndarray, method="kors") -> np.ndarray:
+    """VCG ``(…, 3, T)`` (X, Y, Z) from the 8 independent leads ``(…, 8, T)``.
+
+    Parameters
+    ----------
+    x8 : ndarray, shape (..., 8, T)
+        Leads ``I II V1…V6`` (use :func:`independent` on 12-lead data).
+    method : {"kors", "inverse_dower"}
+        ``"kors"``: Kors et al. 1990 regression (closest to measured Frank leads);
+        ``"inverse_dower"``: Edenbrandt & Pahlm 1988, the pseudo-inverse of :data:`DOWER`.
+
+    Returns
+    -------
+    vcg : ndarray, shape (..., 3, T), dtype of ``x8``
+    """
+    x8 = np.asarray(x8)
+    if x8.shape[-2] != 8:
+        raise ValueError(
+            f"expected the 8 independent leads {' '.join(INDEPENDENT_LEADS)} on axis -2, "
+            f"got shape {x8.shape}"
+        )
+    m = vcg_matrix(method).astype(x8.dtype if x8.dtype.kind == "f" else np.float64)
+    return np.einsum("vl,...lt->...vt", m, x8)
+
+
+def from_vcg(vcg: np.ndarray) -> np.ndarray:
+    """The 8 independent leads ``(…, 8, T)`` of a VCG ``(…, 3, T)`` through :data:`DOWER`.
+
+    Use :func:`derive` for all 12 leads. This is a dipole-only synthesis: a record sent
+    through ``from_vcg(to_vcg(x))`` loses its non-dipolar content.
+    """
+    vcg = np.asarray(vcg)
+    if vcg.shape[-2] != 3:
+        raise ValueError(f"expected a VCG with 3 components (X, Y, Z) on axis -2, got {vcg.shape}")
+    m = DOWER.astype(vcg.dtype if vcg.dtype.kind == "f" else np.float64)
+    return np.einsum("lv,...vt->...lt", m, vcg)
