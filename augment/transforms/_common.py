@@ -1,0 +1,89 @@
+"""Small helpers shared by the transforms: per-record draws, checks, interpolation."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from shirtecg_common.validation import check_range
+
+
+def uniform(rngs, low, high, size=None) -> np.ndarray:
+    """One ``Generator.uniform(low, high, size)`` per record → ``(n,)`` or ``(n, *size)``."""
+    return np.array([rng.uniform(low, high, size) for rng in rngs], dtype=np.float64)
+
+
+def signed_uniform(rngs, low, high, size=None) -> np.ndarray:
+    """Magnitudes uniform in ``[low, high]`` with a random sign, per record (``±low…high``)."""
+    out = []
+    for rng in rngs:
+        mag = rng.uniform(low, high, size)
+        sign = np.where(rng.random(size) < 0.5, -1.0, 1.0)
+        out.append(mag * sign)
+    return np.array(out, dtype=np.float64)
+
+
+def check_pair(owner, name_min, vmin, name_max, vmax, *, lower=None, upper=None):
+    """:func:`check_range` with the transform's class name in the message."""
+    try:
+        check_range(name_min, vmin, name_max, vmax, lower=lower, upper=upper)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{type(owner).__name__}: {err}") from None
+
+
+def check_count(owner, name, value, upper):
+    """Validate an int or ``(min, max)`` count in ``[1, upper]``; returns ``(min, max)``."""
+    lo_hi = value if isinstance(value, (tuple, list)) else (value, value)
+    ok = len(lo_hi) == 2 and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in lo_hi
+    )
+    if not ok or not 1 <= lo_hi[0] <= lo_hi[1] <= upper:
+        raise ValueError(
+            f"{type(owner).__name__}: {name} must be an int or a (min, max) pair of ints with "
+            f"1 <= min <= max <= {upper}, got {value!r}"
+        )
+    return int(lo_hi[0]), int(lo_hi[1])
+
+
+def check_leads(owner, name, value, allowed):
+    """Validate a non-empty list of lead names drawn from ``allowed``; returns indices."""
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{type(owner).__name__}: {name} must be a list of lead names")
+    value = list(value)
+    bad = [v for v in value if v not in allowed]
+    if bad or not value or len(set(value)) != len(value):
+        raise ValueError(
+            f"{type(owner).__name__}: {name} must be distinct lead names out of "
+            f"{', '.join(allowed)}, got {value!r}"
+        )
+    return np.array([allowed.index(v) for v in value])
+
+
+def interp_batch(x, pos):
+    """Linear interpolation of ``x`` ``(n, L, T)`` at fractional sample positions.
+
+    ``pos`` is ``(n, L, T)`` or ``(n, 1, T)``; positions outside ``[0, T-1]`` hold the
+    edge sample. Returns float32 ``(n, L, T)``.
+    """
+    n_times = x.shape[-1]
+    pos = np.clip(pos, 0.0, n_times - 1)
+    i0 = np.floor(pos).astype(np.intp)
+    np.minimum(i0, n_times - 2, out=i0)
+    w = (pos - i0).astype(np.float32)
+    if pos.shape[1] != x.shape[1]:
+        i0 = np.broadcast_to(i0, x.shape)
+        w = np.broadcast_to(w, x.shape)
+    a = np.take_along_axis(x, i0, axis=-1)
+    b = np.take_along_axis(x, i0 + 1, axis=-1)
+    b -= a
+    b *= w
+    a += b
+    return a
+
+
+def lead_correction(x, m):
+    """``x + m @ x`` per record: ``x`` ``(n, 8, T)``, ``m`` ``(n, 8, 8)`` → float32."""
+    m = np.asarray(m, dtype=np.float32)
+    m = m + np.eye(m.shape[-1], dtype=np.float32)
+    return np.matmul(m, x)

@@ -1,0 +1,53 @@
+"""Circular time shift of the whole record."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augment.base import BaseTransform
+from augment.transforms._common import check_pair, signed_uniform
+from shirtecg_common.validation import check_option
+
+
+class TimeShift(BaseTransform):
+    """Shift all leads together by a whole number of samples.
+
+    Models a different recording start. ``mode="wrap"`` rolls the record (ECG is
+    quasi-periodic; the seam looks like a small baseline step), ``mode="edge"`` holds the
+    first/last sample over the gap.
+
+    Parameters
+    ----------
+    min_shift_s, max_shift_s : float
+        Range of the shift magnitude in seconds; the sign is random (default 0–1 s).
+    mode : {"wrap", "edge"}
+        How the samples shifted in are filled.
+    p : float
+        Probability per record.
+
+    Notes
+    -----
+    Drawn per record: ``shift_s`` (positive = later).
+    """
+
+    def __init__(self, min_shift_s=0.0, max_shift_s=1.0, mode="wrap", p=0.5):
+        super().__init__(p=p)
+        self.min_shift_s = min_shift_s
+        self.max_shift_s = max_shift_s
+        self.mode = mode
+
+    def _validate_params(self, sfreq):
+        check_pair(self, "min_shift_s", self.min_shift_s, "max_shift_s", self.max_shift_s,
+                   lower=0.0)
+        check_option(f"{type(self).__name__}: mode", self.mode, ("wrap", "edge"))
+
+    def randomize_parameters(self, x, sfreq, rngs):
+        return {"shift_s": signed_uniform(rngs, self.min_shift_s, self.max_shift_s)}
+
+    def apply(self, x, sfreq, params):
+        n_times = x.shape[-1]
+        shift = np.round(np.asarray(params["shift_s"]) * sfreq).astype(np.intp)
+        idx = np.arange(n_times)[None, :] - shift[:, None]
+        idx = np.mod(idx, n_times) if self.mode == "wrap" else np.clip(idx, 0, n_times - 1)
+        idx = np.broadcast_to(idx[:, None, :], x.shape)
+        return np.take_along_axis(x, idx, axis=-1)
