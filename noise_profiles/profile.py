@@ -1,0 +1,277 @@
+"""``NoiseProfile``: fit recorded device noise per activity, synthesize new noise.
+
+A scikit-learn style estimator: ``__init__`` only stores parameters, ``fit(sessions)``
+returns ``self`` and sets the fitted attributes (ending in ``_``), ``sample`` draws new
+noise. Per activity the profile holds a stationary Gaussian model (CSD or VAR), a slow
+amplitude envelope (non-stationarity), powerline lines and a table of discrete events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from noise_profiles import envelope, events, powerline, spectral, var_model
+from noise_profiles.bank import NoiseBank
+from noise_profiles.sessions import collect_segments, read_sessions, runs_of
+from shirtecg_common.errors import UserError
+from shirtecg_common.random import check_random_state
+from shirtecg_common.validation import check_option
+
+MODELS = ("spectral", "var")
+MIN_SEGMENT_S = 1.0
+
+
+class NoiseProfile(BaseEstimator):
+    """Device noise model per activity, fitted on no-ECG noise sessions.
+
+    Parameters
+    ----------
+    model : {"spectral", "var"}
+        ``"spectral"``: the cross-spectral density on a fine grid (default, most faithful);
+        ``"var"``: band-split vector autoregression (compact).
+    activities : list of str | None
+        Activities to fit; None takes all except ``test_signal``.
+    nperseg_s : float
+        Welch window (s); 32 s gives a 0.03 Hz grid (baseline wander). Shortened to the
+        longest clean segment when the recording is shorter.
+    smoothing : float
+        Relative bandwidth of the CSD smoothing over frequency (0.05: ±2.5 % of f).
+    split_hz : float
+        Below it: stationary baseline wander; above it: the envelope-modulated band.
+    envelope : bool
+        Model the non-stationarity (bursts, quiet spells).
+    events : bool
+        Detect flat lines, railing and baseline steps, and re-inject them.
+    var_max_order : int
+        Largest VAR order tried (``model="var"``); the order is chosen by ``var_ic``.
+    var_ic : {"aic", "bic"}
+        Order-selection criterion for the VAR.
+
+    Attributes
+    ----------
+    activities_ : list of str
+    ch_names_ : list of str
+    ch_leads_ : list of str | None
+    sfreq_ : float
+        The recording's sampling rate (Hz).
+    units_ : str
+        ``"V"``.
+    models_ : dict
+        Per activity: arrays and scalars of the fitted model.
+    provenance_ : list of dict
+        Source files (``path``, ``sha256``).
+    """
+
+    def __init__(self, model="spectral", activities=None, nperseg_s=32.0, smoothing=0.05,
+                 split_hz=1.0, envelope=True, events=True, var_max_order=24, var_ic="aic"):
+        self.model = model
+        self.activities = activities
+        self.nperseg_s = nperseg_s
+        self.smoothing = smoothing
+        self.split_hz = split_hz
+        self.envelope = envelope
+        self.events = events
+        self.var_max_order = var_max_order
+        self.var_ic = var_ic
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, sessions, y=None):
+        """Fit one model per activity.
+
+        Parameters
+        ----------
+        sessions : path | mne.io.Raw | list of those
+            Noise sessions (FIF, volts, activity annotations, gaps as ``BAD_acq_gap``).
+        y : None
+            Ignored (scikit-learn API).
+
+        Returns
+        -------
+        self : NoiseProfile
+        """
+        check_option("model", self.model, MODELS)
+        check_option("var_ic", self.var_ic, ("aic", "bic"))
+        data = read_sessions(sessions)
+        sfreq = data[0].sfreq
+        per_activity = collect_segments(data, self.activities,
+                                        min_samples=int(MIN_SEGMENT_S * sfreq))
+        self.sfreq_ = float(sfreq)
+        self.ch_names_ = list(data[0].ch_names)
+        self.ch_leads_ = list(data[0].ch_leads)
+        self.units_ = "V"
+        self.provenance_ = [{"path": s.source, "sha256": s.sha256} for s in data]
+        self.models_ = {}
+        for act, segs in per_activity.items():
+            self.models_[act] = self._fit_activity(segs, sfreq, act)
+        self.activities_ = list(self.models_)
+        self._cache = {}
+        return self
+
+    def _fit_activity(self, segs, sfreq, act):
+        n_ch = segs[0].shape[0]
+        found, clean = [], []
+        for seg in segs:
+            if self.events:
+                evs, exclude = events.detect(seg, sfreq)
+                found += evs
+                seg = events.remove_steps(seg, evs, sfreq)
+                clean += [seg[:, a:b] for a, b in runs_of(~exclude)
+                          if b - a >= MIN_SEGMENT_S * sfreq]
+            else:
+                clean.append(seg)
+        if not clean:
+            raise UserError(f"activity {act!r}: no clean stretch of at least "
+                            f"{MIN_SEGMENT_S} s after removing dropouts and railing")
+        duration_s = sum(s.shape[1] for s in segs) / sfreq
+        nperseg = spectral.choose_nperseg(clean, sfreq, self.nperseg_s)
+        freqs, csd, n_frames = spectral.welch_csd(clean, sfreq, nperseg)
+        line_hz = powerline.detect(freqs, csd)
+        harmonics, amps = np.zeros(0), np.zeros((0, n_ch), complex)
+        if line_hz is not None:
+            csd, harmonics, amps = powerline.extract(freqs, csd, line_hz)
+        state = dict(
+            rms_v=np.sqrt(np.mean([np.mean(s ** 2, axis=1) for s in clean], axis=0)),
+            duration_s=duration_s, n_frames=n_frames, line_freq_hz=float(line_hz or 0.0),
+            line_harmonics_hz=harmonics, line_amplitudes=amps,
+            event_rate_per_s=len(found) / duration_s,
+            **events.to_table(found, n_ch, sfreq))
+        if self.model == "spectral":
+            state["freqs"] = freqs
+            state["csd"] = spectral.smooth_csd(freqs, csd, self.smoothing, min_bins=3)
+        else:
+            if line_hz is not None:
+                clean = [_notch(s, sfreq, harmonics) for s in clean]
+            state.update(var_model.fit(clean, sfreq, self.split_hz, self.var_max_order,
+                                       self.var_ic))
+        env = dict(env_quantiles=np.zeros(envelope.N_QUANTILES),
+                   env_ar=np.zeros(envelope.AR_ORDER), env_sigma_ln=0.0,
+                   env_natural_sigma_ln=0.0, env_enabled=0)
+        if self.envelope:
+            n_sur = min(sum(s.shape[1] for s in clean), int(600 * sfreq))
+            f, c, L = self._spectrum(state)
+            sur, _ = spectral.synthesize(f, c, L, n_sur, sfreq, np.random.default_rng(0))
+            env = envelope.fit(clean, sfreq, self.split_hz, sur)
+        state.update(env)
+        return state
+
+    # -------------------------------------------------------------- sample
+    def _spectrum(self, state):
+        """(freqs, csd, factor) of an activity's stationary model (cached)."""
+        key = id(state)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            if "csd" in state:
+                freqs, csd = state["freqs"], state["csd"]
+            else:
+                freqs, csd = var_model.implied_csd(state, self.sfreq_, self.split_hz)
+            cache[key] = (freqs, csd, spectral.factor_csd(csd)[0])
+        return cache[key]
+
+    def _state(self, activity):
+        check_is_fitted(self, "models_")
+        if activity is None:
+            if len(self.activities_) != 1:
+                raise UserError(
+                    f"this profile has several activities ({', '.join(self.activities_)}); "
+                    "pass activity=")
+            activity = self.activities_[0]
+        if activity not in self.models_:
+            raise UserError(f"activity {activity!r} is not in this profile; it has: "
+                            f"{', '.join(self.activities_)}")
+        return activity, self.models_[activity]
+
+    def sample(self, n_times, sfreq, activity=None, random_state=None,
+               allow_empty_band=False):
+        """Synthesize new noise.
+
+        Parameters
+        ----------
+        n_times : int
+            Number of samples (any length; drawn in one piece, no seams).
+        sfreq : float
+            Output rate (Hz), at most the recording's rate; above it raises unless
+            ``allow_empty_band=True`` (the band above the recording's Nyquist stays empty).
+        activity : str | None
+            Activity to draw; may be omitted when the profile has one.
+        random_state : None | int | numpy.random.Generator
+        allow_empty_band : bool
+
+        Returns
+        -------
+        noise : ndarray (n_ch, n_times) float32
+            Volts.
+        """
+        _, state = self._state(activity)
+        n_times = int(n_times)
+        if n_times < 1:
+            raise UserError(f"n_times must be a positive number of samples, got {n_times}")
+        spectral.check_rate(float(sfreq), self.sfreq_, allow_empty_band)
+        rng = check_random_state(random_state)
+        freqs, csd, factor = self._spectrum(state)
+        split = self.split_hz if int(state["env_enabled"]) else None
+        low, high = spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng, split_hz=split)
+        x = low if high is None else low + envelope.synthesize(state, n_times, sfreq, rng) * high
+        x += powerline.synthesize(state["line_freq_hz"], state["line_harmonics_hz"],
+                                  state["line_amplitudes"], n_times, sfreq, rng)
+        if self.events:
+            events.inject(x, state, float(state["event_rate_per_s"]), sfreq, rng)
+        return x.astype(np.float32)
+
+    def noise_bank(self, sfreq, activity=None, seconds=60.0, random_state=None,
+                   allow_empty_band=False):
+        """Pre-render ``seconds`` of noise that augmentation crops from (fast)."""
+        act, _ = self._state(activity)
+        n = int(round(seconds * sfreq))
+        data = self.sample(n, sfreq, act, random_state, allow_empty_band)
+        return NoiseBank(data, float(sfreq), list(self.ch_names_), list(self.ch_leads_), act)
+
+    # -------------------------------------------------------------- storage
+    def save(self, path):
+        """Write ``path`` (YAML) and its sibling ``.npz``; see :mod:`noise_profiles.storage`."""
+        from noise_profiles.storage import save_profile
+
+        check_is_fitted(self, "models_")
+        return save_profile(self, path)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the fitted content (parameters, metadata, arrays)."""
+        check_is_fitted(self, "models_")
+        h = hashlib.sha256()
+        meta = dict(params=self.get_params(), ch_names=self.ch_names_, ch_leads=self.ch_leads_,
+                    sfreq=self.sfreq_, units=self.units_, activities=self.activities_)
+        h.update(json.dumps(meta, sort_keys=True, default=str).encode())
+        for act in self.activities_:
+            for key in sorted(self.models_[act]):
+                h.update(f"{act}/{key}".encode())
+                value = np.asarray(self.models_[act][key])
+                if value.ndim == 0:           # scalars hash the same whether int or float
+                    value = value.astype(np.float64)
+                h.update(np.ascontiguousarray(value).tobytes())
+        return h.hexdigest()
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "models_")
+
+
+def _notch(seg, sfreq, harmonics):
+    import scipy.signal
+
+    for fh in harmonics:
+        if fh < sfreq / 2 - 1:
+            b, a = scipy.signal.iirnotch(fh, 30.0, fs=sfreq)
+            seg = scipy.signal.filtfilt(b, a, seg, axis=1)
+    return seg
+
+
+def fit(sessions, activities=None, model="spectral", **params):
+    """Fit a :class:`NoiseProfile` (one model per activity) on noise sessions."""
+    return NoiseProfile(model=model, activities=activities, **params).fit(sessions)
+
+
+__all__ = ["NoiseProfile", "fit", "NotFittedError"]

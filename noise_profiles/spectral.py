@@ -1,0 +1,167 @@
+"""Multichannel spectral model: cross-spectral density, its factor, and synthesis.
+
+The CSD is a Welch average of ``scipy.signal.spectrogram`` frames taken inside each clean
+segment (never across a gap), on a fine grid (``df <= 0.05 Hz`` when the segments are
+long enough), then smoothed over frequency with a constant-relative bandwidth: bins stay
+fine where baseline wander lives and average many bins where EMG lives. Synthesis draws
+complex Gaussian spectra ``X_k = sqrt(N fs / 2) L(f_k) z_k`` with ``S = L L^H`` and
+inverse-FFTs them in one piece, so there are no seams at any length
+(``science_anchors.md`` §2.3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+import scipy.signal
+
+from shirtecg_common.errors import UserError
+
+
+def choose_nperseg(segments, sfreq, nperseg_s):
+    """Window length: ``nperseg_s`` seconds, shortened to the longest segment."""
+    longest = max(seg.shape[1] for seg in segments)
+    n = int(round(nperseg_s * sfreq))
+    return max(min(n, longest), 16)
+
+
+def welch_csd(segments, sfreq, nperseg):
+    """One-sided CSD ``S[f, i, j] = E[X_i X_j^*]`` (V²/Hz) averaged over segment frames.
+
+    Returns
+    -------
+    freqs : ndarray (n_freqs,)
+    csd : ndarray (n_freqs, n_ch, n_ch) complex128
+    n_frames : int
+    """
+    n_ch = segments[0].shape[0]
+    n_freqs = nperseg // 2 + 1
+    acc = np.zeros((n_freqs, n_ch, n_ch), np.complex128)
+    n_frames = 0
+    for seg in segments:
+        if seg.shape[1] < nperseg:
+            continue
+        # mode="complex" gives the scaled one-sided STFT: |X|^2 = density before doubling
+        freqs, _, z = scipy.signal.spectrogram(
+            seg, fs=sfreq, window="hann", nperseg=nperseg, noverlap=nperseg // 2,
+            detrend="constant", scaling="density", mode="complex")
+        z = np.transpose(z, (1, 0, 2))          # (F, C, K)
+        acc += z @ np.conj(np.transpose(z, (0, 2, 1)))
+        n_frames += z.shape[2]
+    if n_frames == 0:
+        raise UserError(f"no segment is at least {nperseg} samples long")
+    csd = acc / n_frames
+    csd[1:] *= 2.0                              # one-sided: double all but DC (and Nyquist)
+    if nperseg % 2 == 0:
+        csd[-1] /= 2.0
+    return np.fft.rfftfreq(nperseg, 1.0 / sfreq), csd, n_frames
+
+
+def smooth_csd(freqs, csd, rel_bandwidth, min_bins=1):
+    """Average the CSD over a window of ``max(min_bins, rel_bandwidth * f / df)`` bins."""
+    if rel_bandwidth <= 0:
+        return csd
+    df = freqs[1] - freqs[0]
+    half = np.maximum(np.round(0.5 * rel_bandwidth * freqs / df), min_bins // 2).astype(int)
+    idx = np.arange(len(freqs))
+    lo = np.clip(idx - half, 0, len(freqs) - 1)
+    hi = np.clip(idx + half, 0, len(freqs) - 1)
+    cum = np.concatenate([np.zeros((1,) + csd.shape[1:], csd.dtype), np.cumsum(csd, axis=0)])
+    out = (cum[hi + 1] - cum[lo]) / (hi - lo + 1)[:, None, None]
+    out[0] = csd[0]
+    return out
+
+
+def factor_csd(csd):
+    """Per-frequency factor ``L`` with ``L L^H = S``: Cholesky, eigen where rank-deficient.
+
+    Returns
+    -------
+    factor : ndarray (n_freqs, n_ch, n_ch) complex128
+    n_eigen : int
+        How many frequencies needed the eigen fallback.
+    """
+    csd = 0.5 * (csd + np.conj(np.transpose(csd, (0, 2, 1))))   # exact Hermitian
+    evals, evecs = np.linalg.eigh(csd)
+    scale = np.maximum(evals[:, -1:], np.finfo(float).tiny)
+    deficient = np.any(evals <= 1e-9 * scale, axis=1)
+    factor = np.empty_like(csd)
+    ok = ~deficient
+    if np.any(ok):
+        try:
+            factor[ok] = np.linalg.cholesky(csd[ok])
+        except np.linalg.LinAlgError:
+            deficient[:] = True
+    if np.any(deficient):
+        lam = np.sqrt(np.clip(evals[deficient], 0.0, None))
+        factor[deficient] = evecs[deficient] * lam[:, None, :]
+    return factor, int(np.count_nonzero(deficient))
+
+
+def check_rate(sfreq, model_sfreq, allow_empty_band):
+    """Refuse rates whose Nyquist lies above the recording's, unless opted in."""
+    if not np.isfinite(sfreq) or sfreq <= 0:
+        raise UserError(f"sfreq must be a positive number of Hz, got {sfreq}")
+    if sfreq > model_sfreq * (1 + 1e-9) and not allow_empty_band:
+        raise UserError(
+            f"sfreq {sfreq:g} Hz has its Nyquist ({sfreq / 2:g} Hz) above the recording's "
+            f"({model_sfreq / 2:g} Hz): the profile knows nothing there. Use sfreq <= "
+            f"{model_sfreq:g} Hz, or pass allow_empty_band=True to leave "
+            f"{model_sfreq / 2:g}-{sfreq / 2:g} Hz empty"
+        )
+
+
+def synthesize(freqs, csd, factor, n_times, sfreq, rng, split_hz=None):
+    """Gaussian noise with CSD ``csd`` (given on ``freqs``), ``(n_ch, n_times)`` float64.
+
+    The signal is drawn in one inverse FFT of length ``next_fast_len(n_times)`` and cut to
+    ``n_times`` (no seams). Target bins coarser than the model grid get the model CSD
+    averaged over the bin and factored there; finer bins reuse the nearest factor.
+    Frequencies above the model grid stay empty.
+
+    Returns
+    -------
+    low, high : ndarray (n_ch, n_times)
+        With ``split_hz``: the parts below and above it, from one draw; otherwise
+        ``(x, None)``.
+    """
+    n_ch = csd.shape[1]
+    n_fft = scipy.fft.next_fast_len(max(int(n_times), 2), real=True)
+    fk = np.fft.rfftfreq(n_fft, 1.0 / sfreq)
+    df_model = freqs[1] - freqs[0]
+    df_target = sfreq / n_fft
+    inside = (fk > 0) & (fk <= freqs[-1] + 0.5 * df_model)
+    k_in = np.flatnonzero(inside)
+    X = np.zeros((len(fk), n_ch), np.complex128)
+    if len(k_in):
+        if df_target > df_model:
+            lk = _bin_average_factor(freqs, csd, fk[k_in], df_target)
+        else:
+            nearest = np.clip(np.round(fk[k_in] / df_model).astype(int), 0, len(freqs) - 1)
+            lk = factor[nearest]
+        z = (rng.standard_normal((len(k_in), n_ch)) +
+             1j * rng.standard_normal((len(k_in), n_ch))) * np.sqrt(0.5)
+        X[k_in] = np.einsum("kij,kj->ki", lk, z) * np.sqrt(n_fft * sfreq / 2.0)
+    if split_hz is None:
+        x = scipy.fft.irfft(X, n=n_fft, axis=0)[: int(n_times)]
+        return np.ascontiguousarray(x.T), None
+    below = fk < split_hz
+    X_high = X.copy()
+    X_high[below] = 0
+    X[~below] = 0
+    low = scipy.fft.irfft(X, n=n_fft, axis=0)[: int(n_times)]
+    high = scipy.fft.irfft(X_high, n=n_fft, axis=0)[: int(n_times)]
+    return np.ascontiguousarray(low.T), np.ascontiguousarray(high.T)
+
+
+def _bin_average_factor(freqs, csd, fk, width):
+    """Factor of the model CSD averaged over ``[fk - width/2, fk + width/2]``."""
+    df = freqs[1] - freqs[0]
+    cum = np.concatenate([np.zeros((1,) + csd.shape[1:], csd.dtype), np.cumsum(csd, axis=0)])
+    lo = np.clip(np.round((fk - width / 2) / df + 0.5).astype(int), 0, len(freqs))
+    hi = np.clip(np.round((fk + width / 2) / df + 0.5).astype(int), 0, len(freqs))
+    hi = np.maximum(hi, lo + 1)
+    hi = np.minimum(hi, len(freqs))
+    lo = np.minimum(lo, hi - 1)
+    avg = (cum[hi] - cum[lo]) / (hi - lo)[:, None, None]
+    return factor_csd(avg)[0]
