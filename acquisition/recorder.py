@@ -1,0 +1,466 @@
+"""The recorder: follow a protocol, keep every byte, survive unplugs, finalize a FIF.
+
+States (acquisition_anchors §7): CONNECTING → HANDSHAKE → STREAMING ↔ RECONNECTING →
+STOPPING → SAVED. Received bytes reach disk in the reader thread (:mod:`acquisition.link`)
+before anything else looks at them; this thread decodes a copy live only to show the
+status line, place protocol steps and notice stalls. The FIF is then built from the
+files on disk (:func:`acquisition.session.finalize_session`), exactly as ``shirtecg
+recover`` would do after a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from acquisition.capture import CaptureWriter, Journal, capture_path, journal_path
+from acquisition.link import Link
+from acquisition.protocol import step_sample_bounds
+from acquisition.quality import QualityMonitor, status_text
+from acquisition.session import feed_decoder, fif_path, finalize_session
+from acquisition.stream_settings import resolve_settings
+from acquisition.timeline import Timeline
+from acquisition.transport import (DisconnectedError, NoHandshakeError, PortError,
+                                   WrongFormatError, open_port)
+
+START_COMMAND = {"shirt-v1": b"b", "openbci-cyton": b"b"}
+STOP_COMMAND = {"shirt-v1": b"s", "openbci-cyton": b"s"}
+
+
+@dataclass
+class RecordTimeouts:
+    """Timing knobs (seconds); tests shorten them."""
+
+    handshake_s: float = 3.0   # first answer (info frame / first sample) must come by then
+    stall_s: float = 2.0       # no decoded sample for this long while streaming → reconnect
+    reconnect_s: float = 30.0  # total budget to get the device back per disconnect
+    fsync_s: float = 1.0       # capture + journal fsync period
+    drain_s: float = 0.2       # after the stop command, keep reading this long
+
+
+class Recorder:
+    """Record one session from a serial port.
+
+    Parameters
+    ----------
+    port_url : str
+        Anything :func:`serial.serial_for_url` opens.
+    fmt : str
+        ``shirt-v1``, ``openbci-cyton`` or ``ascii``.
+    out_dir : path-like
+        Session folder (created if missing).
+    name : str
+        Session name: files ``NAME_raw.fif``, ``NAME.capture``, ``NAME.journal.jsonl``.
+    steps : list of dict
+        Protocol steps ``{activity, seconds, prompt}`` (see :mod:`acquisition.protocol`).
+    baud : int
+        Line speed.
+    device : dict | None
+        :func:`acquisition.stream_settings.device_to_dict` of a ``device.yaml``.
+    sfreq, scale : float | None
+        Overrides of the sampling rate and volts per count (needed for ``ascii``
+        without a ``device.yaml``).
+    timeouts : RecordTimeouts | None
+    quiet : bool
+        No prompts, no status line.
+    stream : file-like
+        Where prompts and the status line go (default ``sys.stderr``; the status line
+        is drawn only on a terminal).
+    """
+
+    def __init__(self, port_url, fmt, out_dir, name, steps, *, baud=921600, device=None,
+                 sfreq=None, scale=None, timeouts=None, quiet=False, stream=None):
+        self.port_url = port_url
+        self.fmt = fmt
+        self.out_dir = Path(out_dir)
+        self.name = name
+        self.steps = steps
+        self.baud = baud
+        self.device = device
+        self.sfreq = sfreq
+        self.scale = scale
+        self.timeouts = timeouts or RecordTimeouts()
+        self.quiet = quiet
+        self.stream = stream if stream is not None else sys.stderr
+
+    # -- public ------------------------------------------------------------------------------
+    def run(self):
+        """Record until the protocol ends, Ctrl-C, or the device is gone for good.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The session FIF.
+        meta : dict
+            Its ``info["description"]``.
+
+        Raises
+        ------
+        PortError
+            Open, handshake or format failures (no files are left behind), or
+            :class:`DisconnectedError` after saving what was received.
+        """
+        final = fif_path(self.out_dir, self.name)
+        for p in (final, capture_path(self.out_dir, self.name),
+                  journal_path(self.out_dir, self.name)):
+            if p.exists():
+                raise PortError(f"{p} already exists; choose another --name or --out")
+        port = open_port(self.port_url, baudrate=self.baud)
+        created_dir = not self.out_dir.exists()
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self._open_files()
+        except BaseException:
+            port.close()
+            raise
+        self._init_state()
+        restore = self._install_signal_handlers()
+        try:
+            self._connect(port)
+            try:
+                self._handshake()
+            except (PortError, KeyboardInterrupt):
+                self._discard(created_dir)  # nothing was recorded: leave no files
+                raise
+            reason = self._stream()
+        except BaseException:
+            self._close_link()
+            self._close_files()
+            raise
+        finally:
+            restore()
+        self._stop(reason)
+        path, meta = finalize_session(self.out_dir, self.name)
+        if reason == "disconnected":
+            raise DisconnectedError(
+                f"{self.port_url}: device disconnected and not back within "
+                f"{self.timeouts.reconnect_s:g} s; saved what was received "
+                f"({meta['n_samples'] / meta['sfreq']:.1f} s) to {path}")
+        return path, meta
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _open_files(self):
+        self.capture = CaptureWriter(capture_path(self.out_dir, self.name))
+        self.journal = Journal(journal_path(self.out_dir, self.name))
+        self.decoder_kwargs = {}
+        self.journal.write(
+            "start", schema="shirtecg-capture/1", name=self.name, port=self.port_url,
+            format=self.fmt, baud=self.baud, device=self.device, sfreq=self.sfreq,
+            scale=self.scale, protocol=self.steps, decoder_kwargs=self.decoder_kwargs,
+            timeouts=vars(self.timeouts), software=_software_versions())
+
+    def _init_state(self):
+        from acquisition.decoders import get_decoder
+
+        self.queue = queue.Queue()
+        self.decoder = get_decoder(self.fmt, **self.decoder_kwargs)
+        self.timeline = Timeline()
+        self.link = None
+        self.conn = -1
+        self.settings = None
+        self.monitor = None
+        self.bounds = []
+        self.step = -1
+        self.bytes_seen = 0
+        self.last_sample_t = None
+        self.stop_requested = 0
+        self.cpu0 = self.wall0 = None
+        self._last_sync = self._last_draw = time.monotonic()
+
+    def _install_signal_handlers(self):
+        """First Ctrl-C (or SIGTERM) stops cleanly; a second one aborts (capture kept)."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handler(signum, frame):
+            self.stop_requested += 1
+            if self.stop_requested > 1:
+                raise KeyboardInterrupt
+
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        return lambda: [signal.signal(s, h) for s, h in old.items()]
+
+    # -- connection --------------------------------------------------------------------------
+    def _connect(self, port):
+        self.conn += 1
+        if self.conn:
+            self.decoder.reset()
+        self.journal.write("connect", conn=self.conn, port=self.port_url)
+        self.link = Link(port, self.conn, self.capture, self.queue)
+
+    def _close_link(self):
+        if self.link is not None:
+            self.link.close()
+            self.link = None
+
+    def _drain_queue(self):
+        while True:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if item[0] == "data":
+                self._process(item)
+
+    def _send_start(self):
+        if self.fmt == "shirt-v1":
+            self.link.write(b"i")
+        if self.fmt in START_COMMAND:
+            self.link.write(START_COMMAND[self.fmt])
+
+    def _handshake(self):
+        """Get the info frame (``shirt-v1``) and the first samples, or fail clearly."""
+        t = self.timeouts
+        if self.fmt == "shirt-v1":
+            self.link.write(b"i")
+            self._pump_until(lambda: self.decoder.info is not None, t.handshake_s)
+            if self.stop_requested:
+                raise KeyboardInterrupt
+            if self.decoder.info is None:
+                self._handshake_failed("did not answer 'i' with an info frame")
+        if self.fmt in START_COMMAND:
+            self.link.write(START_COMMAND[self.fmt])
+        self._pump_until(lambda: self.settings is not None, t.handshake_s)
+        if self.stop_requested:
+            raise KeyboardInterrupt
+        if self.settings is None:
+            self._handshake_failed("sent no samples")
+        for line in self.settings.mismatches:
+            self._say(f"warning: device.yaml and device disagree on {line}")
+
+    def _handshake_failed(self, what):
+        secs = self.timeouts.handshake_s
+        if self.bytes_seen and self.decoder.stats.get("frames", 0) == 0 \
+                and self.decoder.info is None:
+            raise WrongFormatError(
+                f"{self.port_url}: {self.bytes_seen} bytes arrived in {secs:g} s but none "
+                f"decode as {self.fmt}; check --format (shirt-v1, openbci-cyton, ascii) "
+                "and --baud")
+        if not self.bytes_seen:
+            raise NoHandshakeError(
+                f"{self.port_url}: no answer within {secs:g} s; is the device powered on "
+                "(or paired), and is this its port? (`shirtecg device list`)")
+        raise NoHandshakeError(f"{self.port_url}: device {what} within {secs:g} s; "
+                               "check the firmware and --format")
+
+    def _reconnect(self, reason) -> bool:
+        """Reopen the same port and resume; False when the budget ran out."""
+        self.journal.write("disconnect", conn=self.conn, reason=reason,
+                           sample=self.timeline.n_times)
+        self._close_link()
+        self._drain_queue()  # the old connection's last chunks, before the decoder resets
+        self._say(f"RECONNECTING to {self.port_url} ({reason})")
+        deadline = time.monotonic() + self.timeouts.reconnect_s
+        backoff = 0.05
+        while time.monotonic() < deadline and self.stop_requested == 0:
+            try:
+                port = open_port(self.port_url, baudrate=self.baud)
+            except PortError:
+                time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))
+                backoff = min(1.0, backoff * 2)
+                continue
+            self._connect(port)
+            n_before = self.timeline.n_placed
+            self._send_start()
+            while time.monotonic() < deadline and self.stop_requested == 0:
+                if self._pump_until(lambda: self.timeline.n_placed > n_before,
+                                    min(self.timeouts.handshake_s,
+                                        deadline - time.monotonic()), until_error=True):
+                    self.last_sample_t = time.monotonic()
+                    self._say(f"reconnected (connection {self.conn})")
+                    return True
+                if self.link is None:   # the new port failed too: reopen
+                    break
+                self._send_start()      # maybe the device missed the commands
+            self._close_link()
+            self._drain_queue()
+        return False
+
+    # -- streaming ---------------------------------------------------------------------------
+    def _pump_until(self, done, timeout_s, until_error=False) -> bool:
+        """Process queued chunks until ``done()`` or the timeout; True if done."""
+        end = time.monotonic() + max(0.0, timeout_s)
+        while not done():
+            left = end - time.monotonic()
+            if left <= 0 or self.stop_requested:
+                return False
+            try:
+                item = self.queue.get(timeout=min(left, 0.05))
+            except queue.Empty:
+                continue
+            if item[0] == "error":
+                if until_error and item[1] == self.conn:
+                    self._close_link()
+                    return False
+                continue
+            self._process(item)
+        return True
+
+    def _process(self, item):
+        _, conn, t, data = item
+        self.bytes_seen += len(data)
+        block = feed_decoder(self.decoder, data, t)
+        if not len(block.seq):
+            return
+        if self.settings is None:
+            self._start_settings(block)
+        pos, keep = self.timeline.place(block.seq, conn)
+        self.monitor.add(np.asarray(block.codes)[keep], np.asarray(block.status)[keep])
+        self.last_sample_t = time.monotonic()
+
+    def _start_settings(self, block):
+        codes = np.asarray(block.codes)
+        self.settings = resolve_settings(self.fmt, codes.shape[1], info=self.decoder.info,
+                                         device=self.device, sfreq=self.sfreq,
+                                         scale=self.scale)
+        self.monitor = QualityMonitor(codes.shape[1], self.settings.sfreq,
+                                      self.settings.volts_per_count, self.settings.adc_bits)
+        self.bounds = step_sample_bounds(self.steps, self.settings.sfreq)
+        self.cpu0, self.wall0 = _cpu_s(), time.monotonic()
+
+    def _stream(self) -> str:
+        """Main loop; returns the stop reason."""
+        total = self.bounds[-1][1]
+        while True:
+            if self.stop_requested:
+                return "interrupted"
+            n = self.timeline.n_times
+            while self.step + 1 < len(self.bounds) and n >= self.bounds[self.step + 1][0]:
+                self._begin_step(self.step + 1, n)
+            if n >= total:
+                return "complete"
+            now = time.monotonic()
+            if now - self.last_sample_t > self.timeouts.stall_s:
+                if not self._reconnect("stall: no samples for "
+                                       f"{self.timeouts.stall_s:g} s"):
+                    return "interrupted" if self.stop_requested else "disconnected"
+                continue
+            if now - self._last_sync >= self.timeouts.fsync_s:
+                self.capture.sync()
+                self.journal.sync()
+                self._last_sync = now
+            if now - self._last_draw >= 0.25:
+                self._draw_status()
+                self._last_draw = now
+            try:
+                item = self.queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if item[0] == "error":
+                if item[1] == self.conn and not self._reconnect(
+                        f"port error: {' '.join(str(item[3]).split())}"):
+                    return "interrupted" if self.stop_requested else "disconnected"
+                continue
+            self._process(item)
+
+    def _begin_step(self, k, n_now):
+        self.step = k
+        step = self.steps[k]
+        self.journal.write("step", index=k, activity=step["activity"],
+                           start_sample=self.bounds[k][0], live_sample=n_now)
+        self._say(f"[{k + 1}/{len(self.steps)}] {step['activity']} for "
+                  f"{step['seconds']:g} s: {step['prompt']}")
+
+    def _stop(self, reason):
+        """Stop the device, drain, record the end, close everything."""
+        if self.link is not None and self.fmt in STOP_COMMAND:
+            self.link.write(STOP_COMMAND[self.fmt])
+        end = time.monotonic() + self.timeouts.drain_s
+        while self.link is not None and time.monotonic() < end:
+            try:
+                item = self.queue.get(timeout=0.02)
+            except queue.Empty:
+                continue
+            if item[0] == "data":
+                self._process(item)
+        cpu = _cpu_s() - self.cpu0 if self.cpu0 is not None else None
+        wall = time.monotonic() - self.wall0 if self.wall0 is not None else None
+        # A complete protocol ends at its last sample; otherwise keep all that came.
+        end_sample = self.bounds[-1][1] if reason == "complete" else None
+        self.journal.write("stop", reason=reason, end_sample=end_sample,
+                           recording_cpu_s=cpu, recording_wall_s=wall,
+                           bytes=self.capture.n_bytes)
+        self._close_link()
+        self._close_files()
+        self._clear_status()
+        if reason == "interrupted":
+            self._say("stopped by the user; saving what was received")
+
+    def _close_files(self):
+        for f in (getattr(self, "capture", None), getattr(self, "journal", None)):
+            if f is not None:
+                f.close()
+
+    def _discard(self, created_dir):
+        """Remove this session's files after a failed start (nothing useful in them)."""
+        self._close_link()
+        self._close_files()
+        for p in (capture_path(self.out_dir, self.name), journal_path(self.out_dir, self.name)):
+            p.unlink(missing_ok=True)
+        if created_dir:
+            try:
+                self.out_dir.rmdir()
+            except OSError:
+                pass
+
+    # -- terminal ----------------------------------------------------------------------------
+    @property
+    def _tty(self):
+        return not self.quiet and getattr(self.stream, "isatty", lambda: False)()
+
+    def _say(self, text):
+        if not self.quiet:
+            self._clear_status()
+            print(text, file=self.stream, flush=True)
+
+    def _clear_status(self):
+        if self._tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+    def _draw_status(self):
+        if not self._tty or self.monitor is None:
+            return
+        sf = self.settings.sfreq
+        n = self.timeline.n_times
+        a, b = self.bounds[self.step]
+        step = self.steps[self.step]
+        nxt = self.steps[self.step + 1]["activity"] if self.step + 1 < len(self.steps) else "end"
+        lost = n - self.timeline.n_placed
+        head = (f"{_mmss(n / sf)} {step['activity']} {_mmss((n - a) / sf)}/"
+                f"{_mmss((b - a) / sf)} next: {nxt} in {max(0, b - n) / sf:.0f} s")
+        line = f"{head} | {status_text(self.monitor.summary(), self.settings.ch_names, 100 * lost / max(n, 1))}"
+        self.stream.write("\r" + line + "\x1b[K")
+        self.stream.flush()
+
+
+def _mmss(seconds) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def _cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _software_versions() -> dict:
+    import serial
+
+    versions = {"python": sys.version.split()[0], "numpy": np.__version__,
+                "pyserial": serial.__version__}
+    try:
+        from importlib.metadata import version
+
+        versions["shirtecg"] = version("shirtecg")
+    except Exception:  # noqa: BLE001 - an uninstalled checkout has no metadata
+        versions["shirtecg"] = None
+    return versions
