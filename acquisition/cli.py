@@ -7,6 +7,9 @@ from shirtecg_common.cli import build_parser, run
 
 def add_parser(sub):
     """Add this package's subcommands to the ``shirtecg`` sub-parser set ``sub``."""
+    from acquisition.record_cli import add_record_parsers
+
+    add_record_parsers(sub)
 
 
 def main(argv=None) -> int:
