@@ -8,7 +8,10 @@ ECG recording.
 """
 
 from noise_profiles.bank import NoiseBank
+from noise_profiles.from_ecg import noise_from_ecg
 from noise_profiles.profile import NoiseProfile, fit
 from noise_profiles.storage import load_profile
+from noise_profiles.validation import ValidationReport, validate
 
-__all__ = ["NoiseBank", "NoiseProfile", "fit", "load_profile"]
+__all__ = ["NoiseBank", "NoiseProfile", "ValidationReport", "fit", "load_profile",
+           "noise_from_ecg", "validate"]

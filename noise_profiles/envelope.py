@@ -21,7 +21,8 @@ from scipy import stats
 
 N_QUANTILES = 65
 MIN_WINDOWS = 4
-AR_ORDER = 2
+ENV_WIN_S = 0.25
+AR_ORDER = 4
 
 
 def highpass(x, sfreq, split_hz, order=4):
@@ -33,7 +34,7 @@ def highpass(x, sfreq, split_hz, order=4):
     return scipy.signal.sosfiltfilt(sos, x, axis=-1, padlen=padlen)
 
 
-def window_power(x, sfreq, win_s=1.0):
+def window_power(x, sfreq, win_s=ENV_WIN_S):
     """Power (variance, mean removed) of consecutive ``win_s`` windows: ``(n_ch, n_windows)``."""
     w = int(round(win_s * sfreq))
     n_win = x.shape[1] // w
@@ -44,7 +45,7 @@ def window_power(x, sfreq, win_s=1.0):
     return power, frames
 
 
-def log_envelope(segments, sfreq, split_hz, win_s=1.0):
+def log_envelope(segments, sfreq, split_hz, win_s=ENV_WIN_S):
     """Per-segment sequences of common log-RMS (natural log) of the high band.
 
     Each channel's power is divided by its mean before channels are averaged, so a loud
@@ -64,7 +65,7 @@ def log_envelope(segments, sfreq, split_hz, win_s=1.0):
     return seqs
 
 
-def fit(segments, sfreq, split_hz, surrogate, win_s=1.0):
+def fit(segments, sfreq, split_hz, surrogate, win_s=ENV_WIN_S):
     """Fit the envelope model.
 
     Parameters
@@ -119,7 +120,7 @@ def _stable(rho):
     return np.zeros_like(rho)
 
 
-def synthesize(state, n_times, sfreq, rng, win_s=1.0):
+def synthesize(state, n_times, sfreq, rng, win_s=ENV_WIN_S):
     """Envelope ``g`` (n_times,) with ``E[g^2] = 1`` (ones when disabled)."""
     if not int(state["env_enabled"]):
         return np.ones(int(n_times))

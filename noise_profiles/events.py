@@ -17,6 +17,7 @@ KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 MIN_FLAT_S = 0.1        # identical samples for this long: a dropout, not chance
 MIN_RAIL_S = 0.02       # samples pinned at the channel's extreme this long: saturation
 STEP_K = 12.0           # a jump this many robust sigmas of the sample-to-sample change
+STEP_LEVEL_K = 8.0      # ... and the level moves this many robust sigmas of the signal
 STEP_WIN_S = 0.05       # level before/after a step measured over this window
 DEFAULT_DECAY_S = 1.0
 
@@ -95,8 +96,12 @@ def _detect_steps(segment, sfreq, exclude):
         for t in cand:
             if t < w or t + w > n or exclude[max(t - w, 0):t + w].any():
                 continue
-            jump = np.median(segment[c, t:t + w]) - np.median(segment[c, t - w:t])
-            if abs(jump) < 0.5 * abs(d[c, t - 1]):     # a spike, not a level change
+            before, after = segment[c, t - w:t], segment[c, t:t + w]
+            jump = np.median(after) - np.median(before)
+            spread = 1.4826 * 0.5 * (np.median(np.abs(before - np.median(before)))
+                                     + np.median(np.abs(after - np.median(after))))
+            # a level change: large against the spread on both sides (bursts are not)
+            if abs(jump) < 0.5 * abs(d[c, t - 1]) or abs(jump) < STEP_LEVEL_K * spread:
                 continue
             if found and found[-1][1] == c and t - found[-1][0] < w:
                 continue

@@ -1,0 +1,168 @@
+"""Distances between recorded and synthesized noise (``science_anchors.md`` §2.5).
+
+Every function takes lists of segments ``(n_ch, n)`` (a reference set and a synthetic
+set) so nothing is computed across a gap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from noise_profiles.spectral import welch_csd
+
+BANDS_HZ = (("<0.7", 0.0, 0.7), ("0.7-5", 0.7, 5.0), ("5-15", 5.0, 15.0),
+            ("15-40", 15.0, 40.0), ("40-150", 40.0, 150.0))
+LSD_BAND_HZ = (0.5, 150.0)
+
+
+def spectra(segments, sfreq, nperseg_s=2.0):
+    """Welch CSD of a set of segments: ``freqs``, ``psd`` (C, F), ``coherence`` (pairs, F)."""
+    nperseg = max(min(int(nperseg_s * sfreq), max(s.shape[1] for s in segments)), 16)
+    freqs, csd, _ = welch_csd(segments, sfreq, nperseg)
+    psd = np.real(np.einsum("fii->if", csd))
+    iu = np.triu_indices(csd.shape[1], 1)
+    cross = np.abs(csd[:, iu[0], iu[1]]) ** 2
+    denom = np.maximum(psd[iu[0]].T * psd[iu[1]].T, 1e-300)
+    return freqs, psd, (cross / denom).T
+
+
+def log_spectral_distance(freqs, psd_ref, psd_syn, band=LSD_BAND_HZ):
+    """``sqrt(mean_f (10 log10(P_syn / P_ref))^2)`` per channel (dB) over ``band``."""
+    sel = (freqs >= band[0]) & (freqs <= min(band[1], freqs[-1]))
+    ratio = 10 * np.log10(np.maximum(psd_syn[:, sel], 1e-300) / np.maximum(psd_ref[:, sel], 1e-300))
+    return np.sqrt(np.mean(ratio ** 2, axis=1))
+
+
+def band_power_ratios_db(freqs, psd_ref, psd_syn, mains_hz=None):
+    """``10 log10(P_syn / P_ref)`` per band and channel: dict band -> (C,)."""
+    df = freqs[1] - freqs[0]
+    bands = list(BANDS_HZ)
+    if mains_hz:
+        bands.append(("mains", mains_hz - 1.0, mains_hz + 1.0))
+    out = {}
+    for name, lo, hi in bands:
+        sel = (freqs >= lo) & (freqs < hi)
+        if not np.any(sel) or lo >= freqs[-1]:
+            continue
+        p_ref = psd_ref[:, sel].sum(axis=1) * df
+        p_syn = psd_syn[:, sel].sum(axis=1) * df
+        out[name] = 10 * np.log10(np.maximum(p_syn, 1e-300) / np.maximum(p_ref, 1e-300))
+    return out
+
+
+def coherence_error(freqs, coh_ref, coh_syn, band=LSD_BAND_HZ):
+    """Mean absolute magnitude-squared coherence error per channel pair over ``band``."""
+    if coh_ref.shape[0] == 0:
+        return np.zeros(0)
+    sel = (freqs >= band[0]) & (freqs <= min(band[1], freqs[-1]))
+    return np.mean(np.abs(coh_syn[:, sel] - coh_ref[:, sel]), axis=1)
+
+
+def correlation_error(segments_ref, segments_syn):
+    """Frobenius norm of the zero-lag correlation-matrix difference / sqrt(C(C-1))."""
+    def corr(segs):
+        x = np.concatenate([s - s.mean(axis=1, keepdims=True) for s in segs], axis=1)
+        return np.corrcoef(x)
+
+    c = segments_ref[0].shape[0]
+    if c < 2:
+        return 0.0
+    d = corr(segments_ref) - corr(segments_syn)
+    return float(np.sqrt(np.sum(d ** 2) / (c * (c - 1))))
+
+
+def kurtosis(segments):
+    """Pearson kurtosis (normal = 3) per channel of the pooled, per-segment-demeaned data."""
+    x = np.concatenate([s - s.mean(axis=1, keepdims=True) for s in segments], axis=1)
+    return stats.kurtosis(x, axis=1, fisher=False)
+
+
+def rms_1s(segments, sfreq):
+    """1-s RMS (mean removed per second, as NSTDB's ``nst``) per channel: (C, n_windows)."""
+    w = int(round(sfreq))
+    out = []
+    for s in segments:
+        n = s.shape[1] // w
+        if n:
+            out.append(s[:, : n * w].reshape(s.shape[0], n, w).std(axis=2))
+    return np.concatenate(out, axis=1) if out else np.zeros((segments[0].shape[0], 0))
+
+
+def rms_distribution_distance(rms_ref, rms_syn):
+    """Per channel: two-sample KS statistic of 1-s RMS and the median log-RMS difference (dB)."""
+    ks, med = [], []
+    for a, b in zip(rms_ref, rms_syn):
+        if len(a) < 2 or len(b) < 2:
+            ks.append(np.nan)
+            med.append(np.nan)
+            continue
+        ks.append(stats.ks_2samp(a, b).statistic)
+        med.append(20 * np.log10(np.median(b) / max(np.median(a), 1e-300)))
+    return np.asarray(ks), np.asarray(med)
+
+
+def window_features(segments, sfreq, window_s):
+    """Per non-overlapping window: log band powers, log RMS, kurtosis per channel and the
+    channel-pair correlations. Returns features (n_windows, n_feat) and the segment-local
+    window index (for block grouping)."""
+    w = int(round(window_s * sfreq))
+    freqs = np.fft.rfftfreq(w, 1.0 / sfreq)
+    feats, index = [], []
+    for s in segments:
+        n = s.shape[1] // w
+        if n == 0:
+            continue
+        frames = s[:, : n * w].reshape(s.shape[0], n, w).transpose(1, 0, 2)   # (n, C, w)
+        frames = frames - frames.mean(axis=2, keepdims=True)
+        power = np.abs(np.fft.rfft(frames * np.hanning(w), axis=2)) ** 2
+        cols = []
+        for _, lo, hi in BANDS_HZ[1:]:
+            sel = (freqs >= lo) & (freqs < hi)
+            if np.any(sel):
+                cols.append(np.log(power[:, :, sel].sum(axis=2) + 1e-300))
+        cols.append(np.log(frames.std(axis=2) + 1e-300))
+        cols.append(stats.kurtosis(frames, axis=2, fisher=False))
+        f = [np.concatenate(cols, axis=1)]
+        if s.shape[0] > 1:
+            iu = np.triu_indices(s.shape[0], 1)
+            z = frames / np.maximum(frames.std(axis=2, keepdims=True), 1e-300)
+            cc = np.einsum("nit,njt->nij", z, z) / w
+            f.append(cc[:, iu[0], iu[1]])
+        feats.append(np.concatenate(f, axis=1))
+        index.append(np.arange(n))
+    if not feats:
+        return np.zeros((0, 1)), np.zeros(0, int)
+    return np.concatenate(feats), np.concatenate(index)
+
+
+def classifier_auc(feat_ref, idx_ref, feat_syn, idx_syn, block=5, random_state=0):
+    """Cross-validated AUC of a classifier telling recorded from synthetic windows.
+
+    Windows never overlap, and ``block`` consecutive windows form one group of a
+    ``GroupKFold`` split, so neighbouring (correlated) windows never sit on both sides.
+    0.5 means indistinguishable.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.concatenate([feat_ref, feat_syn])
+    y = np.r_[np.ones(len(feat_ref)), np.zeros(len(feat_syn))]
+    groups = np.r_[_blocks(idx_ref, block), _blocks(idx_syn, block) + 1_000_000]
+    n_groups = len(np.unique(groups))
+    if min(len(feat_ref), len(feat_syn)) < 4 or n_groups < 4:
+        return float("nan")
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    cv = GroupKFold(n_splits=min(5, n_groups))
+    score = cross_val_predict(clf, np.nan_to_num(X), y, groups=groups, cv=cv,
+                              method="decision_function")
+    return float(roc_auc_score(y, score))
+
+
+def _blocks(idx, block):
+    """Group id per window: new segment (index back to 0) or every ``block`` windows."""
+    seg = np.cumsum(idx == 0)
+    return seg * 100_000 + idx // block
