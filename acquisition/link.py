@@ -13,8 +13,6 @@ import time
 
 import serial
 
-READ_SIZE = 16384
-
 
 class Link:
     """Read ``port`` in a thread; every chunk goes to ``capture`` and then ``queue``.
@@ -47,7 +45,12 @@ class Link:
         port, stop, put = self.port, self._stop, self.queue.put
         try:
             while not stop.is_set():
-                data = port.read(max(READ_SIZE, port.in_waiting))
+                # Ask only for what is waiting (or 1 byte, blocking up to the timeout):
+                # pyserial's read() discards what it already collected in the same call
+                # when the device vanishes mid-call, so a larger request could lose the
+                # last bytes before an unplug.
+                waiting = port.in_waiting
+                data = port.read(waiting if waiting else 1)
                 if data:
                     t = time.time()
                     self.capture.append(self.conn, data, t)

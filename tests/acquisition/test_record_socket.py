@@ -1,0 +1,75 @@
+"""The recorder over ``socket://`` (a non-pty pyserial URL): reconnect keeps the same session."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from acquisition.capture import read_journal
+from acquisition.protocol import make_step
+from acquisition.recorder import Recorder, RecordTimeouts
+from acquisition.session import build_session, read_session
+from record_helpers import VPC, SocketShirt, expected_volts, gap_list
+
+FAST = RecordTimeouts(handshake_s=2.0, stall_s=0.5, reconnect_s=4.0, fsync_s=0.2)
+
+
+@pytest.fixture
+def codes():
+    rng = np.random.default_rng(7)
+    c = rng.integers(-2**23, 2**23, size=(5000, 3))
+    c[:5] = [[2**23 - 1, -2**23, 0]] * 5  # full scale both ways survives
+    return c
+
+
+def test_socket_disconnect_reconnects_into_the_same_session(tmp_path, codes):
+    dev = SocketShirt(codes, sfreq=500.0, disconnect_after=400, down_s=0.4)
+    steps = [make_step("sitting", 1.0), make_step("walking", 1.2)]
+    try:
+        path, meta = Recorder(dev.url, "shirt-v1", tmp_path, "sock", steps,
+                              timeouts=FAST, quiet=True).run()
+    finally:
+        dev.close()
+    raw, m = read_session(path)
+    assert m == meta and m["schema"] == "shirtecg-session/1"
+    n = raw.n_times
+    assert n == 1100 and m["n_samples"] == 1100  # exactly the protocol's samples
+    data = raw.get_data(picks="all")
+    expected = expected_volts(codes, dev.sent, n, [VPC] * 3)
+    np.testing.assert_array_equal(data, expected)  # bit-exact, NaN exactly where lost
+    gaps = gap_list(np.isfinite(expected[0]))
+    assert len(gaps) == 1 and gaps[0][0] == 400 and gaps[0][1] > 0.2 * 500
+    assert m["gaps"] == [{"first_sample": a, "n_samples": b} for a, b in gaps]
+    assert m["counts"]["lost_samples"] == gaps[0][1]
+    assert m["counts"]["reconnects"] == 1 and dev.connections == 2
+    assert m["counts"]["crc_errors"] == 0 and m["counts"]["junk_bytes"] == 0
+    ann = raw.annotations
+    got = sorted(zip(ann.description, np.round(ann.onset * 500).astype(int),
+                     np.round(ann.duration * 500).astype(int)))
+    assert got == sorted([("sitting", 0, 500), ("walking", 500, 600),
+                          ("BAD_acq_gap", 400, gaps[0][1])])
+    assert m["device"] == "socket-shirt" and m["firmware"] == "t1"
+    assert m["channels"] == [{"name": f"E{k}", "lead": None} for k in (1, 2, 3)]
+    assert raw.get_channel_types() == ["ecg"] * 3
+    events = [e["event"] for e in read_journal(tmp_path / "sock.journal.jsonl")]
+    assert events.count("connect") == 2 and events.count("disconnect") == 1
+    assert events[-1] == "stop"
+
+
+def test_recover_rebuilds_the_same_session(tmp_path, codes):
+    dev = SocketShirt(codes, sfreq=500.0)
+    try:
+        path, meta = Recorder(dev.url, "shirt-v1", tmp_path, "s", [make_step("rest", 0.6)],
+                              timeouts=FAST, quiet=True).run()
+    finally:
+        dev.close()
+    first = read_session(path)
+    raw2, meta2 = build_session(tmp_path, "s")
+    assert json.loads(raw2.info["description"]) == first[1]
+    np.testing.assert_array_equal(raw2.get_data(), first[0].get_data())
+    assert list(raw2.annotations.description) == list(first[0].annotations.description)
+    assert raw2.info["meas_date"] == first[0].info["meas_date"]
+    expected = expected_volts(codes, dev.sent, 300, [VPC] * 3)
+    np.testing.assert_array_equal(first[0].get_data(), expected)

@@ -1,0 +1,123 @@
+"""Session storage units: protocol YAML, capture/journal crash tolerance, time base, quality."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from acquisition.capture import CaptureWriter, Journal, read_capture, read_journal
+from acquisition.protocol import load_protocol, make_step, step_sample_bounds
+from acquisition.quality import QualityMonitor, lead_off_bits
+from acquisition.timeline import Timeline, gap_runs
+from shirtecg_common.errors import ConfigError, UserError
+
+
+def test_protocol_yaml_list_and_mapping(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("- {activity: sitting, seconds: 1.5, prompt: Sit.}\n"
+                 "- {activity: walking, seconds: 2}\n")
+    steps = load_protocol(p)
+    assert [s["activity"] for s in steps] == ["sitting", "walking"]
+    assert steps[0]["prompt"] == "Sit." and "walking" in steps[1]["prompt"]
+    assert step_sample_bounds(steps, 500) == [(0, 750), (750, 1750)]
+    p.write_text("name: x\nsteps:\n  - {activity: rest, seconds: 1}\n")
+    assert load_protocol(p)[0]["seconds"] == 1.0
+
+
+@pytest.mark.parametrize("text, match", [
+    ("- {activity: sitting, seconds: 1, promt: x}\n", "step 1: unknown key 'promt'"),
+    ("- {seconds: 1}\n", "missing required key 'activity'"),
+    ("- {activity: sitting, seconds: -1}\n", "positive number"),
+    ("- {activity: BAD_x, seconds: 1}\n", "must not start with 'BAD'"),
+    ("- {activity: 'two words', seconds: 1}\n", "label of letters"),
+    ("steps: []\n", "non-empty list"),
+    ("", "empty file"),
+])
+def test_protocol_yaml_errors_name_the_problem(tmp_path, text, match):
+    p = tmp_path / "p.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError, match=match) as err:
+        load_protocol(p)
+    assert str(p) in str(err.value)
+
+
+def test_capture_round_trip_and_torn_tail(tmp_path):
+    path = tmp_path / "s.capture"
+    w = CaptureWriter(path)
+    w.append(0, b"abc", 1.0)
+    w.append(1, b"", 2.0)
+    w.append(1, bytes(range(256)), 3.0)
+    w.close()
+    with pytest.raises(FileExistsError):
+        CaptureWriter(path)  # never overwrite a session
+    chunks, torn = read_capture(path)
+    assert torn == 0
+    assert chunks == [(0, 1.0, b"abc"), (1, 2.0, b""), (1, 3.0, bytes(range(256)))]
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-100])  # a SIGKILL in the middle of the last write
+    chunks, torn = read_capture(path)
+    assert [c[2] for c in chunks] == [b"abc", b""] and torn == 18 + 256 - 100
+    path.write_bytes(b"nonsense")
+    with pytest.raises(UserError, match="not a shirtecg capture"):
+        read_capture(path)
+
+
+def test_journal_ignores_only_a_torn_last_line(tmp_path):
+    path = tmp_path / "s.journal.jsonl"
+    j = Journal(path)
+    j.write("start", format="shirt-v1")
+    j.write("step", index=0)
+    j.close()
+    with open(path, "a") as f:
+        f.write('{"event": "sto')
+    events = read_journal(path)
+    assert [e["event"] for e in events] == ["start", "step"]
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], "garbage", lines[1]]) + "\n")
+    with pytest.raises(UserError, match="line 2"):
+        read_journal(path)
+    path.write_text(json.dumps({"event": "step"}) + "\n")
+    with pytest.raises(UserError, match="'start'"):
+        read_journal(path)
+
+
+def test_timeline_gaps_duplicates_and_restarts():
+    tl = Timeline()
+    pos, keep = tl.place(np.array([100, 101, 102, 105, 106]), conn=0)
+    assert pos.tolist() == [0, 1, 2, 5, 6] and keep.all()
+    pos, keep = tl.place(np.array([106, 107, 110]), conn=0)  # a duplicate is dropped
+    assert pos.tolist() == [7, 10] and keep.tolist() == [False, True, True]
+    assert tl.out_of_order == 1
+    pos, _ = tl.place(np.array([120, 121]), conn=1)  # reconnect, counter kept running
+    assert pos.tolist() == [20, 21] and tl.restarts == []
+    pos, _ = tl.place(np.array([0, 1, 2]), conn=2)  # device restarted its counter
+    assert pos.tolist() == [22, 23, 24] and tl.restarts == [22]
+    present = np.zeros(tl.n_times, bool)
+    present[[0, 1, 2, 5, 6, 7, 10, 20, 21, 22, 23, 24]] = True
+    assert gap_runs(present) == [(3, 2), (8, 2), (11, 9)]
+    assert gap_runs(np.ones(4, bool)) == [] and gap_runs(np.zeros(3, bool)) == [(0, 3)]
+
+
+def test_quality_monitor_rms_rails_flat_and_lead_off():
+    rng = np.random.default_rng(0)
+    vpc = np.array([1e-7, 1e-7, 1e-7])
+    mon = QualityMonitor(3, 100, vpc)
+    codes = np.zeros((150, 3))
+    codes[:, 0] = rng.normal(0, 100, 150)
+    codes[:, 1] = 8388607
+    codes[-20:, 1] = 0
+    mon.add(codes, np.full(150, 0xC00000 | (0b101 << 12) | (0b10 << 4)))
+    s = mon.summary()
+    assert s["rms_uv"][0] == pytest.approx(np.std(codes[-100:, 0]) * 1e-7 * 1e6)
+    assert s["railed_pct"] == pytest.approx(100 * 80 / 300)
+    assert s["flat"] == [2]
+    assert s["lead_off"] == ["1P", "2N", "3P"]
+    assert lead_off_bits(0x000FFF) == []  # no ADS129x '1100' prefix: no status word
+
+
+def test_make_step_defaults():
+    step = make_step("arm_movement", 3)
+    assert step == {"activity": "arm_movement", "seconds": 3.0,
+                    "prompt": "Next activity: arm movement."}
