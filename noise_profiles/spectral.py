@@ -107,7 +107,7 @@ def check_rate(sfreq, model_sfreq, allow_empty_band):
             f"sfreq {sfreq:g} Hz has its Nyquist ({sfreq / 2:g} Hz) above the recording's "
             f"({model_sfreq / 2:g} Hz): the profile knows nothing there. Use sfreq <= "
             f"{model_sfreq:g} Hz, or pass allow_empty_band=True to leave "
-            f"{model_sfreq / 2:g}-{sfreq / 2:g} Hz empty"
+            f"{model_sfreq / 2:g}-{sfreq / 2:g} Hz empty (--allow-empty-band on the command line)"
         )
 
 
