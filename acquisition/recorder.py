@@ -275,6 +275,7 @@ class Recorder:
                                     min(self.timeouts.handshake_s,
                                         deadline - time.monotonic()), until_error=True):
                     self.last_sample_t = time.monotonic()
+                    self.journal.write("resume", conn=self.conn, sample=self.timeline.n_times)
                     self._say(f"reconnected (connection {self.conn})")
                     return True
                 if self.link is None:   # the new port failed too: reopen

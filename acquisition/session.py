@@ -60,7 +60,7 @@ def decode_capture(chunks, fmt, decoder_kwargs=None) -> dict:
 
     decoder = get_decoder(fmt, **(decoder_kwargs or {}))
     timeline = Timeline()
-    parts = ([], [], [])
+    parts = ([], [], [], set())
     first_time, conn_prev, pending = None, None, []
     bulk = fmt != "openbci-cyton"  # Cyton's wrap check needs each chunk's arrival time
 
@@ -86,7 +86,7 @@ def decode_capture(chunks, fmt, decoder_kwargs=None) -> dict:
         else:
             pending.append(data)
     feed_pending()
-    pos_parts, code_parts, status_parts = parts
+    pos_parts, code_parts, status_parts, conns = parts
     info = decoder.info
     n_ch = code_parts[0].shape[1] if code_parts else 0
     return {
@@ -94,7 +94,7 @@ def decode_capture(chunks, fmt, decoder_kwargs=None) -> dict:
         "codes": np.concatenate(code_parts) if code_parts else np.zeros((0, n_ch), np.int32),
         "status": np.concatenate(status_parts) if status_parts else np.zeros(0, np.uint32),
         "info": info, "stats": dict(decoder.stats), "first_time": first_time,
-        "timeline": timeline,
+        "timeline": timeline, "sample_conns": sorted(conns),
     }
 
 
@@ -105,9 +105,10 @@ def feed_decoder(decoder, data, host_time):
     return decoder.feed(data)
 
 
-def _collect(block, conn, timeline, pos_parts, code_parts, status_parts):
+def _collect(block, conn, timeline, pos_parts, code_parts, status_parts, conns):
     if not len(block.seq):
         return
+    conns.add(conn)
     pos, keep = timeline.place(block.seq, conn)
     pos_parts.append(pos)
     code_parts.append(np.asarray(block.codes)[keep])
@@ -183,7 +184,6 @@ def build_session(out_dir, name):
         durations.append(0.0)
         labels.append(RESTART_LABEL)
 
-    connects = [e for e in events if e["event"] == "connect"]
     stats = decoded["stats"]
     meta = {
         "schema": SCHEMA,
@@ -200,7 +200,9 @@ def build_session(out_dir, name):
             "resyncs": int(stats.get("resyncs", 0)),
             "junk_bytes": int(stats.get("junk_bytes", 0)),
             "lost_samples": int(sum(n for _, n in gaps)),
-            "reconnects": max(0, len(connects) - 1),
+            # Connections after the first that delivered samples (from the capture itself,
+            # so a crash between reconnect and journal line cannot skew it).
+            "reconnects": max(0, len(decoded["sample_conns"]) - 1),
         },
         "gaps": [{"first_sample": a, "n_samples": n} for a, n in gaps],
         "protocol": protocol,

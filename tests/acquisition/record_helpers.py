@@ -82,7 +82,7 @@ class SocketShirt:
             with conn:
                 dropped = self._session(conn)
             if dropped:
-                time.sleep(self.down_s)
+                self._stop.wait(self.down_s)
 
     def _session(self, conn) -> bool:
         conn.setblocking(False)
