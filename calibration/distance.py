@@ -1,0 +1,133 @@
+"""Domain distances between two sets of feature vectors.
+
+* :func:`energy_distance` — the multivariate energy distance (Székely & Rizzo) on features
+  standardized by a :class:`FeatureScaler` fitted once (so candidates of a search compare);
+  0 for identical distributions.
+* :func:`classifier_auc` — a classifier two-sample test: the cross-validated ROC AUC of a
+  scikit-learn classifier that tries to tell the two sets apart; 0.5 means indistinguishable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.distance import cdist
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from shirtecg_common.random import check_random_state
+
+
+class FeatureScaler(TransformerMixin, BaseEstimator):
+    """Robust standardization: (x − median) / scale, scale = IQR/1.349 floored by a fraction of
+    the std, so a feature that barely varies in one set does not dominate the distance.
+
+    Attributes
+    ----------
+    center_, scale_ : ndarray, shape (n_features,)
+    """
+
+    def __init__(self, min_scale=1e-6):
+        self.min_scale = min_scale
+
+    def fit(self, X, y=None):
+        """Fit the center and scale on ``X`` (n, n_features)."""
+        X = np.asarray(X, float)
+        self.center_ = np.median(X, axis=0)
+        q75, q25 = np.percentile(X, [75, 25], axis=0)
+        iqr = (q75 - q25) / 1.349
+        self.scale_ = np.maximum(np.maximum(iqr, 0.5 * X.std(axis=0)), self.min_scale)
+        return self
+
+    def transform(self, X):
+        """Standardize ``X``."""
+        check_is_fitted(self, "scale_")
+        return (np.asarray(X, float) - self.center_) / self.scale_
+
+
+def energy_distance(a, b, *, clip=True):
+    """Multivariate energy distance ``2E|A−B| − E|A−A'| − E|B−B'|``.
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (n_a, d) and (n_b, d)
+        Already standardized feature vectors.
+    clip : bool
+        Clip at 0. The unclipped value is the unbiased U-statistic, which can be slightly
+        negative for samples of one distribution (a search should use it, so ties at 0 do not
+        hide which candidate is closer).
+    """
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must be 2-D with the same number of columns, got {a.shape}, "
+                         f"{b.shape}")
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError("each set needs at least 2 feature vectors")
+    ab = cdist(a, b).mean()
+    aa = cdist(a, a).sum() / (len(a) * (len(a) - 1))
+    bb = cdist(b, b).sum() / (len(b) * (len(b) - 1))
+    e = float(2 * ab - aa - bb)
+    return max(e, 0.0) if clip else e
+
+
+def classifier_auc(a, b, *, classifier="logistic", n_splits=5, random_state=None):
+    """Cross-validated two-sample AUC: can a classifier tell ``a`` from ``b``?
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (n_a, d) and (n_b, d)
+        Feature vectors of the two sets.
+    classifier : {"logistic", "forest"}
+        L2 logistic regression on standardized features, or a random forest.
+    n_splits : int
+        Folds (reduced when a set is smaller).
+    random_state : None | int | numpy.random.Generator
+        Seeds the fold split and the forest.
+
+    Returns
+    -------
+    auc : float
+        Out-of-fold ROC AUC; 0.5 = indistinguishable, 1.0 = perfectly separated.
+    """
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    n_splits = int(min(n_splits, len(a), len(b)))
+    if n_splits < 2:
+        raise ValueError("each set needs at least 2 feature vectors for a cross-validated AUC")
+    seed = int(check_random_state(random_state).integers(2**31 - 1))
+    X = np.vstack([a, b])
+    y = np.r_[np.zeros(len(a)), np.ones(len(b))]
+    if classifier == "logistic":
+        clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.3, class_weight="balanced",
+                                                                 max_iter=2000))
+        method = "decision_function"
+    elif classifier == "forest":
+        clf = RandomForestClassifier(n_estimators=200, min_samples_leaf=2,
+                                     class_weight="balanced", random_state=seed, n_jobs=1)
+        method = "predict_proba"
+    else:
+        raise ValueError(f"classifier must be 'logistic' or 'forest', got {classifier!r}")
+    cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    score = cross_val_predict(clf, X, y, cv=cv, method=method)
+    if score.ndim == 2:
+        score = score[:, 1]
+    return float(roc_auc_score(y, score))
+
+
+def feature_differences(device, other, names, scaler):
+    """Standardized mean difference per feature, largest first.
+
+    Returns
+    -------
+    rows : list of (name, difference)
+        ``difference`` = (mean(other) − mean(device)) in units of the scaler's scale.
+    """
+    d = scaler.transform(other).mean(0) - scaler.transform(device).mean(0)
+    order = np.argsort(-np.abs(d))
+    return [(names[i], float(d[i])) for i in order]
