@@ -1,0 +1,181 @@
+"""``augment run``: HDF5 and PTB-XL output, determinism across workers and shards, resume."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import wfdb
+from dataset_helpers import GainPipeline, write_ptbxl_fixture
+
+from augment.datasets import PTBXLReader, SyntheticReader, WFDBFolderReader
+from augment.output import MANIFEST_COLUMNS, run_augmentation
+from shirtecg_common.errors import UserError
+from shirtecg_common.random import record_seed_sequence
+
+
+def _digest(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def _manifest(folder):
+    with open(Path(folder) / "manifest.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_hdf5_output_layout_and_manifest(tmp_path):
+    reader = SyntheticReader(6, duration_s=4)
+    pipe = GainPipeline()
+    s = run_augmentation(reader, pipe, tmp_path, copies=2, shard_size=4, include_original=True,
+                         quiet=True)
+    assert s["complete"] and s["n_shards"] == 2
+    rows = _manifest(tmp_path)
+    assert list(rows[0]) == list(MANIFEST_COLUMNS)
+    assert len(rows) == 6 * 3
+    with h5py.File(tmp_path / "shards" / "shard-00000.h5") as f:
+        ecg = f["ecg"]
+        assert ecg.shape == (12, 12, 2000) and ecg.dtype == np.float32
+        assert ecg.attrs["sfreq"] == 500.0 and ecg.attrs["units"] == "mV"
+        assert list(ecg.attrs["leads"])[:3] == ["I", "II", "III"]
+        assert f["labels"].shape == (12, 10)
+        ids = [v.decode() for v in f["sample_id"][:]]
+        data = ecg[:]
+        labels = f["labels"][:]
+    assert ids == [r["sample_id"] for r in rows[:12]]
+    # Original row = the reader's record; copy c = the pipeline with record_seed_sequence(0, r, c).
+    rec = reader.load("syn000001")
+    k = next(i for i, r in enumerate(rows) if r["source_record"] == "syn000001" and
+             r["copy"] == "-1")
+    assert rows[k]["augmented"] == "0" and np.array_equal(data[k], rec.signal)
+    pipe1 = GainPipeline()
+    ref = pipe1(rec.signal[None], 500.0, random_state=[record_seed_sequence(0, "syn000001", 1)])
+    assert rows[k + 2]["copy"] == "1" and np.array_equal(data[k + 2], ref[0])
+    assert json.loads(rows[k + 2]["parameters"]) == pipe1.last_parameters[0]
+    assert rows[k]["labels"] == "af" and labels[k].tolist() == [0, 1] + [0] * 8
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["copies"] == 2 and run["n_shards"] == 2 and len(run["pipeline_sha256"]) == 64
+    assert (tmp_path / "pipeline.yaml").read_text().startswith("GainPipeline")
+
+
+def test_workers_and_shards_give_identical_bytes_and_keep_folds(tmp_path):
+    reader = SyntheticReader(30, duration_s=2)
+    kw = dict(copies=2, shard_size=4, quiet=True, seed=7)
+    run_augmentation(reader, GainPipeline(), tmp_path / "one", workers=1, **kw)
+    run_augmentation(reader, GainPipeline(), tmp_path / "two", workers=2, **kw)
+    for k in (3, 1, 2):  # job-array slices, any order, into one folder
+        s = run_augmentation(reader, GainPipeline(), tmp_path / "split", shard=(k, 3), **kw)
+        assert s["complete"] == (k == 2)
+    ref = _digest(tmp_path / "one")
+    assert len([p for p in ref if p.endswith(".h5")]) == 8
+    assert _digest(tmp_path / "two") == ref
+    assert _digest(tmp_path / "split") == ref
+    # Fold safety: a patient's records and all their copies share one fold.
+    folds = {}
+    for row in _manifest(tmp_path / "one"):
+        folds.setdefault(row["patient_id"], set()).add(row["fold"])
+    assert len(folds) == 15 and all(len(v) == 1 for v in folds.values())
+    # --folds keeps whole patients.
+    s = run_augmentation(reader, GainPipeline(), tmp_path / "f", folds=[1, 2, 3], copies=1,
+                         quiet=True)
+    kept = {r["fold"] for r in _manifest(tmp_path / "f")}
+    assert kept <= {"1", "2", "3"} and s["n_records"] == sum(
+        1 for i in reader.index() if i.fold in (1, 2, 3))
+
+
+@pytest.fixture(scope="module")
+def ptbxl_root(shared_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("ptbxl_src")
+    ids = [f"HR0600{i}" for i in range(5)]
+    codes = [{"NORM": 100.0, "SR": 0.0}, {"IMI": 50.0}, {"AFIB": 100.0}, {"CLBBB": 100.0},
+             {"STE_": 100.0}]
+    return write_ptbxl_fixture(root, shared_data / "cinc2021", ids, [1, 1, 2, 3, 3],
+                               [4, 4, 7, 10, 10], codes)
+
+
+def test_resume_after_an_interrupted_run(ptbxl_root, tmp_path):
+    kw = dict(copies=2, shard_size=2, quiet=True)
+    run_augmentation(PTBXLReader(ptbxl_root), GainPipeline(), tmp_path / "clean", **kw)
+    # Interrupt: record 3 (the second shard) is unreadable; shard 0 completes first.
+    dat = ptbxl_root / "records500" / "00000" / "00003_hr.dat"
+    dat.rename(dat.with_suffix(".bak"))
+    out = tmp_path / "resumed"
+    try:
+        with pytest.raises(UserError, match=r"ptbxl record 3"):
+            run_augmentation(PTBXLReader(ptbxl_root), GainPipeline(), out, **kw)
+    finally:
+        dat.with_suffix(".bak").rename(dat)
+    assert (out / "shards" / "shard-00000.json").is_file()
+    assert not (out / "shards" / "shard-00001.json").exists()
+    assert not (out / "shards" / "shard-00001.h5").exists()  # no partial file as if complete
+    assert not (out / "manifest.csv").exists()
+    done = (out / "shards" / "shard-00000.h5").stat().st_mtime_ns
+    # A stale temporary file from a killed worker is cleaned away.
+    (out / "shards" / ".shard-00002.h5.tmp999").write_bytes(b"partial")
+    s = run_augmentation(PTBXLReader(ptbxl_root), GainPipeline(), out, **kw)
+    assert s["complete"] and s["n_done"] == 3  # only the two unfinished shards' records
+    assert (out / "shards" / "shard-00000.h5").stat().st_mtime_ns == done
+    assert _digest(out) == _digest(tmp_path / "clean")
+    # A different run into the same folder is refused.
+    with pytest.raises(UserError, match=r"already holds a run with other settings \(copies"):
+        run_augmentation(PTBXLReader(ptbxl_root), GainPipeline(), out, copies=3, shard_size=2,
+                         quiet=True)
+
+
+def test_ptbxl_layout_round_trip(ptbxl_root, tmp_path, shared_data):
+    src = PTBXLReader(ptbxl_root)
+    out = tmp_path / "aug"
+    run_augmentation(src, GainPipeline(), out, copies=2, fmt="ptbxl", include_original=True,
+                     shard_size=2, quiet=True, source_root=ptbxl_root)
+    back = PTBXLReader(out, sfreq=500)
+    infos = back.index()
+    assert len(infos) == 5 * 3
+    by_patient = {}
+    for info in infos:
+        by_patient.setdefault(info.patient_id, set()).add(info.fold)
+    assert by_patient == {"1": {4}, "2": {7}, "3": {10}}
+    # The original copy reads back equal to the source (1 µV steps), through wfdb.rdsamp too.
+    first = back.load(infos[0])
+    np.testing.assert_allclose(first.signal, src.load("1").signal, atol=1e-3)
+    sig, fields = wfdb.rdsamp(str(out / "records500" / "00000" / "00002_hr"))
+    assert sig.shape == (5000, 12) and fields["fs"] == 500 and fields["units"][0] == "mV"
+    assert back.index()[3].codes == ("IMI",)
+    lr = PTBXLReader(out, sfreq=100)
+    assert lr.load(lr.index()[0]).signal.shape == (12, 1000)
+    db = list(csv.DictReader(open(out / "ptbxl_database.csv", newline="")))
+    assert db[1]["source_record"] == "1" and db[1]["copy"] == "0" and db[0]["copy"] == "-1"
+
+
+def test_on_error_skip_reports_and_continues(shared_data, tmp_path):
+    root = tmp_path / "cinc"
+    root.mkdir()
+    for name in ("HR06000", "HR06001", "HR06002"):
+        for ext in (".hea", ".mat"):
+            (root / f"{name}{ext}").write_bytes((shared_data / "cinc2021" / f"{name}{ext}")
+                                                .read_bytes())
+    (root / "HR06001.mat").unlink()
+    with pytest.raises(UserError, match="HR06001"):
+        run_augmentation(WFDBFolderReader(root), GainPipeline(), tmp_path / "a", copies=1,
+                         quiet=True)
+    s = run_augmentation(WFDBFolderReader(root, on_error="skip"), GainPipeline(),
+                         tmp_path / "b", copies=1, quiet=True)
+    assert s["complete"] and s["n_skipped"] == 1
+    assert [r["source_record"] for r in _manifest(tmp_path / "b")] == ["HR06000", "HR06002"]
+    assert "HR06001" in (tmp_path / "b" / "skipped.csv").read_text()
+
+
+def test_bad_arguments(tmp_path):
+    reader = SyntheticReader(2, duration_s=1)
+    with pytest.raises(UserError, match="--copies must be >= 1"):
+        run_augmentation(reader, GainPipeline(), tmp_path, copies=0)
+    with pytest.raises(UserError, match="--format must be one of hdf5, ptbxl"):
+        run_augmentation(reader, GainPipeline(), tmp_path, copies=1, fmt="zarr")
+    with pytest.raises(UserError, match=r"no records in folds"):
+        run_augmentation(SyntheticReader(1, duration_s=1), GainPipeline(), tmp_path, copies=1,
+                         folds=[f for f in range(1, 11)
+                                if f != SyntheticReader(1).index()[0].fold])
