@@ -82,6 +82,26 @@ def interp_batch(x, pos):
     return a
 
 
+def resample_rows(x, pos):
+    """Read each record of ``x`` ``(n, L, T)`` at its own positions ``pos`` ``(n, T)``.
+
+    All leads of a record share the positions (one gather per record, which is much
+    cheaper than a gather per lead); linear interpolation, edge samples held.
+    """
+    n_times = x.shape[-1]
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        p = np.clip(pos[i], 0.0, n_times - 1)
+        i0 = np.minimum(p.astype(np.intp), n_times - 2)
+        w = (p - i0).astype(np.float32)
+        a = x[i][:, i0]
+        b = x[i][:, i0 + 1]
+        b -= a
+        b *= w
+        np.add(a, b, out=out[i])
+    return out
+
+
 def lead_correction(x, m):
     """``x + m @ x`` per record: ``x`` ``(n, 8, T)``, ``m`` ``(n, 8, 8)`` → float32."""
     m = np.asarray(m, dtype=np.float32)

@@ -9,6 +9,7 @@ the subclass tree, so a new transform needs no extra registration line.
 from __future__ import annotations
 
 import importlib
+import re
 import pkgutil
 
 from augment.base import BaseTransform
@@ -30,7 +31,8 @@ def _import_all():
 
 def _public_subclasses(cls):
     for sub in cls.__subclasses__():
-        if not sub.__name__.startswith("_") and sub.__module__.startswith("augment."):
+        public = not sub.__name__.startswith("_") and not re.match(r"Base[A-Z]", sub.__name__)
+        if public and sub.__module__.startswith("augment."):
             yield sub
         yield from _public_subclasses(sub)
 

@@ -46,8 +46,17 @@ class TimeShift(BaseTransform):
 
     def apply(self, x, sfreq, params):
         n_times = x.shape[-1]
-        shift = np.round(np.asarray(params["shift_s"]) * sfreq).astype(np.intp)
-        idx = np.arange(n_times)[None, :] - shift[:, None]
-        idx = np.mod(idx, n_times) if self.mode == "wrap" else np.clip(idx, 0, n_times - 1)
-        idx = np.broadcast_to(idx[:, None, :], x.shape)
-        return np.take_along_axis(x, idx, axis=-1)
+        shifts = np.round(np.asarray(params["shift_s"]) * sfreq).astype(np.intp)
+        out = np.empty_like(x)
+        for i, s in enumerate(shifts):  # one slice copy per record: cheaper than a gather
+            s = int(s) % n_times if self.mode == "wrap" else int(np.clip(s, -n_times, n_times))
+            if self.mode == "wrap":
+                out[i, :, s:] = x[i, :, :n_times - s]
+                out[i, :, :s] = x[i, :, n_times - s:]
+            elif s >= 0:
+                out[i, :, s:] = x[i, :, :n_times - s]
+                out[i, :, :s] = x[i, :, :1]
+            else:
+                out[i, :, :n_times + s] = x[i, :, -s:]
+                out[i, :, n_times + s:] = x[i, :, -1:]
+        return out

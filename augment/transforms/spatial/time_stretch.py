@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from augment.base import BaseTransform
-from augment.transforms._common import check_pair, interp_batch, signed_uniform
+from augment.transforms._common import check_pair, resample_rows, signed_uniform
 
 
 class TimeStretch(BaseTransform):
@@ -44,7 +44,7 @@ class TimeStretch(BaseTransform):
         return {"rate": rate, "offset_s": frac * span / sfreq}
 
     def apply(self, x, sfreq, params):
-        rate = np.asarray(params["rate"], dtype=np.float64)[:, None, None]
-        offset = np.asarray(params["offset_s"], dtype=np.float64)[:, None, None] * sfreq
-        pos = offset + np.arange(x.shape[-1], dtype=np.float64)[None, None, :] * rate
-        return interp_batch(x, pos)
+        rate = np.asarray(params["rate"], dtype=np.float64)[:, None]
+        offset = np.asarray(params["offset_s"], dtype=np.float64)[:, None] * sfreq
+        pos = offset + np.arange(x.shape[-1], dtype=np.float64)[None, :] * rate
+        return resample_rows(x, pos)

@@ -1,0 +1,381 @@
+"""Compositions: ``Compose``, ``OneOf``, ``SomeOf`` — per record, with named steps.
+
+Probability semantics (every draw comes from the record's own generator, so record
+``i``'s choices depend only on ``rngs[i]``):
+
+* every transform, wherever it sits, applies to a record with its own probability ``p``;
+* ``Compose(transforms, p)``: with probability ``p`` the record goes through all children
+  in order, each then gated by its own ``p``. P(child k applied) = ``p · p_k``.
+* ``OneOf(transforms, weights, p)``: with probability ``p`` exactly one child is *chosen*,
+  child ``k`` with probability ``w_k / Σw`` (equal weights by default), and then runs
+  gated by its own ``p``. P(child k applied) = ``p · w_k/Σw · p_k``; set the children's
+  ``p=1`` for "exactly one of them".
+* ``SomeOf(transforms, num_transforms, p)``: with probability ``p`` a count ``m`` is drawn
+  uniformly from ``num_transforms`` (an int, or ``(min, max)`` with ``max=None`` meaning
+  all), ``m`` distinct children are chosen uniformly, and they run in list order, each
+  gated by its own ``p``. P(child k chosen) = ``p · E[m] / K``.
+
+Steps are named like scikit-learn's ``make_pipeline``: the snake_case class name
+(``TimeStretch`` → ``time_stretch``), numbered ``_1``, ``_2``… when repeated; give a
+``(name, transform)`` pair to choose a name. ``get_params()`` lists ``name`` and
+``name__param`` keys, and ``set_params(time_stretch__max_stretch_pct=8)`` tunes a step.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from augment.base import BaseTransform
+from shirtecg_common.errors import UserError
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def snake_case(name: str) -> str:
+    """``TimeStretch`` → ``time_stretch`` (``AddSNRNoise`` → ``add_snr_noise``)."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def name_steps(transforms, owner="Compose", reserved=()) -> list:
+    """``[(name, transform), …]`` for a list of transforms or ``(name, transform)`` pairs."""
+    if isinstance(transforms, (str, bytes)) or not hasattr(transforms, "__iter__"):
+        raise TypeError(f"{owner}: transforms must be a list of transforms, got {transforms!r}")
+    explicit, items = [], []
+    for k, item in enumerate(transforms):
+        if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
+            name, t = item
+            explicit.append(name)
+        else:
+            name, t = None, item
+        if not isinstance(t, BaseTransform):
+            raise TypeError(
+                f"{owner}: transforms[{k}] must be an augment transform (a BaseTransform), "
+                f"got {type(t).__name__}"
+            )
+        items.append((name, t))
+    base = [snake_case(type(t).__name__) for _, t in items]
+    counts = defaultdict(int)
+    for (name, _), b in zip(items, base):
+        if name is None:
+            counts[b] += 1
+    seen, named, numbers = set(explicit), [], defaultdict(int)
+    for (name, t), b in zip(items, base):
+        if name is None:
+            name = b
+            if counts[b] > 1 or b in explicit:
+                numbers[b] += 1
+                name = f"{b}_{numbers[b]}"
+                while name in seen:
+                    numbers[b] += 1
+                    name = f"{b}_{numbers[b]}"
+            seen.add(name)
+        named.append((name, t))
+    names = [n for n, _ in named]
+    for name in names:
+        if not _NAME_RE.match(name) or "__" in name or name in reserved:
+            raise UserError(
+                f"{owner}: invalid step name {name!r}: use letters, digits and single "
+                f"underscores, starting with a letter, and not one of {', '.join(reserved)}"
+            )
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UserError(f"{owner}: step names must be unique, {dup[0]!r} is used twice")
+    return named
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_inplace(cls) -> bool:
+    return "inplace" in inspect.signature(cls.transform_batch).parameters
+
+
+def run_step(t, x8, sfreq, rngs, owned):
+    """``t.transform_batch``, letting it overwrite ``x8`` when the caller ``owned`` it.
+
+    Returns ``(out, records, owned)``: ``owned`` tells whether ``out`` may be overwritten
+    by the next step (true once any step produced a fresh array).
+    """
+    if owned and _takes_inplace(type(t)):
+        out, records = t.transform_batch(x8, sfreq, rngs, inplace=True)
+    else:
+        out, records = t.transform_batch(x8, sfreq, rngs)
+    return out, records, owned or out is not x8
+
+
+class BaseComposition(BaseTransform):
+    """A transform made of named child transforms (see the module docstring)."""
+
+    def __init__(self, transforms, p=1.0):
+        self.transforms = transforms
+        self.p = p
+
+    # ----------------------------------------------------------------- steps and params
+    @property
+    def named_transforms(self) -> list:
+        """``[(step name, transform), …]``."""
+        return name_steps(self.transforms, type(self).__name__, tuple(self._get_param_names()))
+
+    @property
+    def keeps_independent_leads(self):
+        """False when a child turns the leads into device channels (an output stage)."""
+        return all(t.keeps_independent_leads for _, t in self.named_transforms)
+
+    def get_params(self, deep=True):
+        """Parameters; with ``deep``, also every step and its ``step__param`` values."""
+        out = super().get_params(deep=False)
+        if deep:
+            for name, t in self.named_transforms:
+                out[name] = t
+                for key, value in t.get_params(deep=True).items():
+                    out[f"{name}__{key}"] = value
+        return out
+
+    def set_params(self, **params):
+        """Set own parameters, replace steps by name, or tune ``step__param``; returns self."""
+        if not params:
+            return self
+        own = self._get_param_names()
+        if "transforms" in params:
+            self.transforms = params.pop("transforms")
+        nested = defaultdict(dict)
+        for key, value in params.items():
+            name, sep, sub = key.partition("__")
+            steps = dict(self.named_transforms)
+            if sep and name in steps:
+                nested[name][sub] = value
+            elif not sep and name in steps:
+                self._replace_step(name, value)
+            elif not sep and key in own:
+                setattr(self, key, value)
+            else:
+                raise UserError(
+                    f"{type(self).__name__}: invalid parameter {key!r}; valid keys are "
+                    f"{', '.join(own)}, the step names ({', '.join(steps)}) and "
+                    "'<step>__<param>' (see get_params().keys())"
+                )
+        steps = dict(self.named_transforms)
+        for name, sub in nested.items():
+            steps[name].set_params(**sub)
+        return self
+
+    def _replace_step(self, name, new):
+        if not isinstance(new, BaseTransform):
+            raise TypeError(f"{type(self).__name__}: step {name!r} must be replaced by a "
+                            f"transform, got {type(new).__name__}")
+        names = [n for n, _ in self.named_transforms]
+        items = list(self.transforms)
+        items[names.index(name)] = (name, new)
+        self.transforms = items
+
+    # ----------------------------------------------------------------- running
+    def output_sfreq(self, sfreq):
+        """Sampling rate after the children (only resampling changes it)."""
+        for _, t in self.named_transforms:
+            sfreq = t.output_sfreq(sfreq)
+        return sfreq
+
+    def _validate_params(self, sfreq):
+        self.named_transforms  # noqa: B018 - raises on bad steps
+
+    def _run_chosen(self, x8, sfreq, rngs, chosen, owned=False):
+        """Run child ``k`` on the records whose ``chosen[j]`` contains ``k``, in child order.
+
+        ``x8`` is only modified if ``owned`` (else it is copied before the first write).
+        """
+        named = self.named_transforms
+        if all(len(c) == 0 for c in chosen):
+            return x8, [{} for _ in rngs]
+        records = [{} for _ in rngs]
+        for k, (name, t) in enumerate(named):
+            sel = np.array([k in c for c in chosen], dtype=bool)
+            if not sel.any():
+                continue
+            idx = np.flatnonzero(sel)
+            if len(idx) == len(x8):
+                x8, recs, owned = run_step(t, x8, sfreq, rngs, owned)
+                for rec, r in zip(records, recs):
+                    rec[name] = r
+                continue
+            # the subset is a private copy, so the step may overwrite it
+            out, recs, _ = run_step(t, x8[idx], sfreq, [rngs[i] for i in idx], owned=True)
+            if out.shape[1:] != x8.shape[1:]:
+                raise RuntimeError(
+                    f"{type(self).__name__}: step {name!r} changes the signal shape "
+                    f"{x8.shape[1:]} -> {out.shape[1:]}; shape-changing transforms (resampling, "
+                    "output leads) belong at the end of a Pipeline, outside OneOf/SomeOf"
+                )
+            if not owned:
+                x8, owned = x8.copy(), True
+            x8[idx] = out
+            for j, i in enumerate(idx):
+                records[i][name] = recs[j]
+        return x8, records
+
+    def _choose(self, rngs) -> list:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _run(self, x8, sfreq, rngs, owned=False):
+        """Run on records that passed the gate; returns ``(out, per-record dicts, chosen)``."""
+        chosen = self._choose(rngs)
+        out, records = self._run_chosen(x8, sfreq, rngs, chosen, owned)
+        return out, records, chosen
+
+    def transform_batch(self, x8, sfreq, rngs, inplace=False):
+        """Gate each record with ``p``, then run the children; see :class:`BaseTransform`."""
+        self._check_p()
+        self._validate_params(sfreq)
+        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        records = [{"applied": bool(a)} for a in applied]
+        if not applied.any():
+            return x8, records
+        idx = np.flatnonzero(applied)
+        everyone = len(idx) == len(x8)
+        sub = x8 if everyone else x8[idx]  # a fancy-indexed subset is a private copy
+        out, sub_records, chosen = self._run(sub, sfreq, [rngs[i] for i in idx],
+                                             owned=inplace or not everyone)
+        named = self.named_transforms
+        for j, i in enumerate(idx):
+            if self._records_choice:
+                records[i]["chosen"] = [named[k][0] for k in sorted(chosen[j])]
+            records[i].update(sub_records[j])
+        if len(idx) == len(x8):
+            return out, records
+        if out.shape[1:] != x8.shape[1:]:
+            raise RuntimeError(
+                f"{type(self).__name__} changes the signal shape, so it must be applied with "
+                "p=1.0 (all records of a batch must keep one shape)"
+            )
+        full = x8 if inplace else x8.copy()
+        full[idx] = out
+        return full, records
+
+    _records_choice = True
+
+
+class Compose(BaseComposition):
+    """Run every child in order (each gated by its own ``p``), with probability ``p``.
+
+    Parameters
+    ----------
+    transforms : list
+        Transforms, or ``(name, transform)`` pairs.
+    p : float
+        Probability per record that the children run at all (default 1).
+
+    Examples
+    --------
+    >>> from augment import Compose, TimeStretch, AmplitudeScale
+    >>> aug = Compose([TimeStretch(p=0.5), AmplitudeScale(p=1.0)])
+    >>> aug.set_params(time_stretch__max_stretch_pct=8.0)  # doctest: +ELLIPSIS
+    Compose(...)
+    """
+
+    _records_choice = False
+
+    def _choose(self, rngs):
+        everything = set(range(len(self.named_transforms)))
+        return [everything] * len(rngs)
+
+    def _run(self, x8, sfreq, rngs, owned=False):
+        records = [{} for _ in rngs]
+        for name, t in self.named_transforms:
+            x8, recs, owned = run_step(t, x8, sfreq, rngs, owned)
+            for rec, r in zip(records, recs):
+                rec[name] = r
+        return x8, records, None
+
+
+class OneOf(BaseComposition):
+    """With probability ``p``, choose one child (by ``weights``) and run it.
+
+    Parameters
+    ----------
+    transforms : list
+        Transforms, or ``(name, transform)`` pairs.
+    weights : list of float or None
+        Relative choice weights (``None``: equal). The chosen child still applies its
+        own ``p``.
+    p : float
+        Probability per record that a child is chosen (default 1).
+    """
+
+    def __init__(self, transforms, weights=None, p=1.0):
+        super().__init__(transforms, p=p)
+        self.weights = weights
+
+    def _probabilities(self):
+        k = len(self.named_transforms)
+        if self.weights is None:
+            return np.full(k, 1.0 / k)
+        w = np.asarray(self.weights, dtype=np.float64) if _is_number_list(self.weights) else None
+        if w is None or w.shape != (k,) or np.any(w < 0) or not np.isfinite(w).all() \
+                or w.sum() <= 0:
+            raise ValueError(
+                f"OneOf: weights must be None or {k} non-negative numbers with a positive sum "
+                f"(one per transform), got {self.weights!r}"
+            )
+        return w / w.sum()
+
+    def _validate_params(self, sfreq):
+        if not self.named_transforms:
+            raise ValueError("OneOf: needs at least one transform")
+        self._probabilities()
+
+    def _choose(self, rngs):
+        prob = self._probabilities()
+        return [{int(rng.choice(len(prob), p=prob))} for rng in rngs]
+
+
+class SomeOf(BaseComposition):
+    """With probability ``p``, run ``m`` distinct children chosen at random, in list order.
+
+    Parameters
+    ----------
+    transforms : list
+        Transforms, or ``(name, transform)`` pairs.
+    num_transforms : int or (int, int or None)
+        How many children run: a fixed number, or a ``(min, max)`` range drawn uniformly
+        per record (``max=None``: all of them).
+    p : float
+        Probability per record (default 1).
+    """
+
+    def __init__(self, transforms, num_transforms=1, p=1.0):
+        super().__init__(transforms, p=p)
+        self.num_transforms = num_transforms
+
+    def _count_range(self):
+        k = len(self.named_transforms)
+        nt = self.num_transforms
+        lo, hi = (nt if isinstance(nt, (tuple, list)) and len(nt) == 2 else (nt, nt))
+        hi = k if hi is None else hi
+        ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (lo, hi))
+        if not ints or not 0 <= lo <= hi <= k:
+            raise ValueError(
+                f"SomeOf: num_transforms must be an int or a (min, max) pair with "
+                f"0 <= min <= max <= {k} (max may be None = all), got {nt!r}"
+            )
+        return int(lo), int(hi)
+
+    def _validate_params(self, sfreq):
+        self._count_range()
+
+    def _choose(self, rngs):
+        lo, hi = self._count_range()
+        k = len(self.named_transforms)
+        out = []
+        for rng in rngs:
+            m = int(rng.integers(lo, hi + 1))
+            out.append({int(c) for c in rng.choice(k, size=m, replace=False)})
+        return out
+
+
+def _is_number_list(v):
+    return isinstance(v, (list, tuple, np.ndarray)) and all(
+        isinstance(e, (int, float, np.integer, np.floating)) and not isinstance(e, bool) for e in v
+    )

@@ -1,0 +1,1 @@
+"""Preset pipelines shipped as YAML package data (``base``, ``displacement``, ``wearable``)."""
