@@ -57,3 +57,10 @@ __all__ = [
 ]
 
 # Helpers of other slices append their re-exports below (noise/device transforms, datasets).
+
+# Datasets in, augmented datasets out (readers, label maps, HDF5/PTB-XL writers); the
+# PyTorch Dataset stays opt-in as ``augment.torch`` (torch is an optional extra).
+from augment import datasets, output  # noqa: E402
+from augment.output import run_augmentation  # noqa: E402
+
+__all__ += ["datasets", "output", "run_augmentation"]

@@ -63,7 +63,7 @@ class ShardJob:
     """Everything a worker needs (picklable, sent once per worker)."""
 
     def __init__(self, *, reader, pipeline, label_map, out, fmt, copies, include_original,
-                 seed, shard_size, batch_records=16):
+                 seed, shard_size, batch_records=64):
         self.reader = reader
         self.pipeline = pipeline
         self.label_map = label_map
