@@ -52,7 +52,7 @@ def add_parser(sub):
     g.add_argument("--device-records", nargs="+", required=True, metavar="FILE",
                    help="device recordings: session *_raw.fif, WFDB .hea, or wearable "
                         "'timestamp;adc' CSV")
-    g.add_argument("--public", required=True,
+    g.add_argument("--public", required=True, nargs="+", metavar="SOURCE",
                    help="'synthetic', a dataset folder (PTB-XL, SPH or WFDB/CinC), or record "
                         "files like --device-records (embedded in 12 leads at their lead)")
     g.add_argument("--pipeline", required=True, help="preset name or pipeline YAML")
