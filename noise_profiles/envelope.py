@@ -133,10 +133,26 @@ def synthesize(state, n_times, sfreq, rng, win_s=ENV_WIN_S):
     u = scipy.special.ndtr(z)
     e = np.interp(u, np.linspace(0, 1, len(q)), q)
     # E[g^2] = 1 over the quantile distribution (not the finite draw: no per-call rescale)
-    grid = np.interp(np.linspace(0, 1, 2001), np.linspace(0, 1, len(q)), q)
-    e -= 0.5 * np.log(np.mean(np.exp(2 * grid)))
     centers = (np.arange(n_win) - 0.5) * win_s * sfreq
-    return np.exp(np.interp(np.arange(int(n_times)), centers, e))
+    g = np.exp(np.interp(np.arange(int(n_times)), centers, e))
+    return g / np.sqrt(_mean_square(q, ar))
+
+
+_MEAN_SQUARE = {}
+
+
+def _mean_square(q, ar, n_win=4000, sub=16):
+    """E[g^2] of the interpolated envelope (interpolation between the per-window values
+    lowers it below the quantiles' own mean square), from one long fixed-seed draw."""
+    key = (q.tobytes(), ar.tobytes())
+    if key not in _MEAN_SQUARE:
+        rng = np.random.default_rng(0)
+        z = scipy.signal.lfilter([1.0], np.r_[1.0, -ar], rng.standard_normal(n_win + 200))[200:]
+        z /= max(np.sqrt(_ar_variance(ar)), 1e-12)
+        e = np.interp(scipy.special.ndtr(z), np.linspace(0, 1, len(q)), q)
+        fine = np.interp(np.arange(n_win * sub) / sub, np.arange(n_win), e)
+        _MEAN_SQUARE[key] = float(np.mean(np.exp(2 * fine)))
+    return _MEAN_SQUARE[key]
 
 
 def _ar_variance(ar):

@@ -25,6 +25,7 @@ from shirtecg_common.validation import check_option
 
 MODELS = ("spectral", "var")
 MIN_SEGMENT_S = 1.0
+MIN_AVERAGES = 24
 
 
 class NoiseProfile(BaseEstimator):
@@ -143,7 +144,9 @@ class NoiseProfile(BaseEstimator):
             **events.to_table(found, n_ch, sfreq))
         if self.model == "spectral":
             state["freqs"] = freqs
-            state["csd"] = spectral.smooth_csd(freqs, csd, self.smoothing, min_bins=3)
+            # at least ~24 averaged periodograms per value, however few frames the data gave
+            min_bins = max(3, int(np.ceil(MIN_AVERAGES / n_frames)))
+            state["csd"] = spectral.smooth_csd(freqs, csd, self.smoothing, min_bins=min_bins)
         else:
             if line_hz is not None:
                 clean = [_notch(s, sfreq, harmonics) for s in clean]
