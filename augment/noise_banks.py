@@ -1,0 +1,208 @@
+"""Shared maths of the noise transforms: electrode algebra, noise banks, fast low-rate paths.
+
+Why banks: drawing 256 × 8 × 5000 normal numbers costs ~120 ms on one core, adding a
+crop of a pre-rendered bank costs ~5 ms. Each bank is rendered once per
+``(kind, sfreq, band, …)`` from a fixed seed and cached for the process; records take
+crops at offsets drawn from their own generators, so reproducibility is kept.
+
+Why low rate: baseline wander, impedance modulation and envelopes live below a few Hz,
+so they are generated on a coarse grid (``≈ 25 Hz``) and linearly interpolated while
+being added, which costs one pass over the batch instead of a full-rate synthesis.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from augment.leads import ELECTRODE_TO_LEADS, ELECTRODES
+
+#: ``(8, 9)`` float32: independent leads = ``ELECTRODE_MATRIX @ electrode potentials``.
+ELECTRODE_MATRIX = ELECTRODE_TO_LEADS.astype(np.float32)
+
+#: ``(9, 8)`` float32: electrode potentials relative to the Wilson terminal from the
+#: independent leads: RA = −(I+II)/3, LA = (2I−II)/3, LL = (2II−I)/3, Ci = Vi.
+#: ``ELECTRODE_MATRIX @ POTENTIAL_MATRIX`` is the identity.
+POTENTIAL_MATRIX = np.zeros((9, 8), dtype=np.float32)
+POTENTIAL_MATRIX[0, :2] = (-1 / 3, -1 / 3)
+POTENTIAL_MATRIX[1, :2] = (2 / 3, -1 / 3)
+POTENTIAL_MATRIX[2, :2] = (-1 / 3, 2 / 3)
+POTENTIAL_MATRIX[3:, 2:] = np.eye(6)
+
+#: Rate (Hz) of the coarse grid used for components below a few Hz.
+LOW_RATE_HZ = 25.0
+
+#: Seed of every process-wide bank (banks are data, like a lookup table).
+BANK_SEED = 20261127
+
+
+def electrode_indices(owner, electrodes):
+    """Validate a list of electrode names (subset of :data:`ELECTRODES`); return indices."""
+    if isinstance(electrodes, str) or not hasattr(electrodes, "__iter__"):
+        raise TypeError(f"{type(owner).__name__}: electrodes must be a list of electrode names")
+    names = list(electrodes)
+    bad = [e for e in names if e not in ELECTRODES]
+    if bad or not names or len(set(names)) != len(names):
+        raise ValueError(
+            f"{type(owner).__name__}: electrodes must be distinct names out of "
+            f"{', '.join(ELECTRODES)}, got {electrodes!r}"
+        )
+    return np.array([ELECTRODES.index(e) for e in names], dtype=np.intp)
+
+
+def draw(rngs, k):
+    """``(n, k)`` float64 uniforms in [0, 1): one ``Generator.random(k)`` call per record."""
+    return np.array([rng.random(k) for rng in rngs], dtype=np.float64).reshape(len(rngs), k)
+
+
+def lerp(u, low, high):
+    """Map uniforms ``u`` to ``[low, high]``."""
+    return low + (high - low) * u
+
+
+def seeds(rngs):
+    """One 63-bit integer seed per record (for noise generated later, in ``apply``)."""
+    return np.array([rng.integers(0, 2**63 - 1) for rng in rngs], dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- banks
+@functools.lru_cache(maxsize=8)
+def white_bank(n_samples=1 << 20):
+    """Cached standard-normal float32 bank ``(n_samples,)`` (read-only)."""
+    bank = np.random.default_rng(BANK_SEED).standard_normal(n_samples, dtype=np.float32)
+    bank.setflags(write=False)
+    return bank
+
+
+def band_gain(freqs, low_hz, high_hz, order=4):
+    """Butterworth-shaped magnitude of a band-pass (``low_hz`` may be 0: low-pass only)."""
+    f = np.maximum(freqs, 1e-12)
+    gain = 1.0 / np.sqrt(1.0 + (f / high_hz) ** (2 * order))
+    if low_hz > 0:
+        gain = gain / np.sqrt(1.0 + (low_hz / f) ** (2 * order))
+    return gain
+
+
+@functools.lru_cache(maxsize=16)
+def band_bank(sfreq, low_hz, high_hz, n_channels=9, seconds=64.0, order=4):
+    """Cached independent band-limited noise ``(n_channels, n)`` float32, unit RMS per channel.
+
+    Shaped in the frequency domain with a Butterworth magnitude (``order``), so the
+    spectrum is flat inside ``[low_hz, high_hz]`` and falls ``20·order`` dB/decade outside.
+    The bank is periodic (an FFT synthesis), so crops may wrap around without a seam.
+    """
+    n = int(round(seconds * sfreq))
+    rng = np.random.default_rng([BANK_SEED, int(sfreq * 1000), int(low_hz * 1000),
+                                 int(high_hz * 1000), n_channels])
+    spec = np.fft.rfft(rng.standard_normal((n_channels, n)), axis=-1)
+    spec *= band_gain(np.fft.rfftfreq(n, 1.0 / sfreq), low_hz, high_hz, order)
+    data = np.fft.irfft(spec, n=n, axis=-1)
+    data /= data.std(axis=-1, keepdims=True)
+    data = data.astype(np.float32)
+    data.setflags(write=False)
+    return data
+
+
+def crop(bank, offset, n_times):
+    """``bank[..., offset:offset+n_times]`` with wrap-around (periodic banks)."""
+    n = bank.shape[-1]
+    offset = int(offset) % n
+    if offset + n_times <= n:
+        return bank[..., offset:offset + n_times]
+    idx = (offset + np.arange(n_times)) % n
+    return bank[..., idx]
+
+
+# --------------------------------------------------------------------------- low rate
+def low_grid(n_times, sfreq, rate_hz=LOW_RATE_HZ):
+    """``(factor, n_low)``: the coarse grid has one point every ``factor`` samples.
+
+    ``n_low`` points cover ``n_times`` samples (the last point at or after the end).
+    """
+    factor = max(1, int(round(sfreq / rate_hz)))
+    n_low = -(-(n_times - 1) // factor) + 1
+    return factor, max(n_low, 2)
+
+
+def upsample(low, factor, n_times, out=None):
+    """Linear interpolation of ``low`` ``(L, n_low)`` (values at samples ``0, factor, …``).
+
+    Returns ``out`` ``(L, n_times)`` float32 (allocated when None). Built from broadcast
+    multiply-adds on a ``(L, n_low, factor)`` view, which is several times faster than
+    ``np.interp`` per row.
+    """
+    n_leads = low.shape[0]
+    if out is None:
+        out = np.empty((n_leads, n_times), dtype=np.float32)
+    n_full = min(n_times // factor, low.shape[-1] - 1)
+    w = _ramp(factor)
+    a = low[:, :n_full, None]
+    view = out[:, :n_full * factor].reshape(n_leads, n_full, factor)
+    np.subtract(low[:, 1:n_full + 1, None], a, out=view[:, :, :1])  # d, stored in column 0
+    np.multiply(view[:, :, :1], w, out=view)
+    view += a
+    rest = n_times - n_full * factor
+    if rest:
+        out[:, n_full * factor:] = low[:, n_full, None]
+        if low.shape[-1] > n_full + 1:
+            out[:, n_full * factor:] += (low[:, n_full + 1, None] - low[:, n_full, None]) \
+                * w[:rest]
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _ramp(factor):
+    w = np.arange(factor, dtype=np.float32) / np.float32(factor)
+    w.setflags(write=False)
+    return w
+
+
+def add_upsampled(x, low, factor):
+    """``x += upsample(low)`` in place for a batch ``x`` ``(n, L, T)``, ``low`` ``(n, L, n_low)``."""
+    buf = np.empty(x.shape[1:], dtype=np.float32)
+    low = low.astype(np.float32, copy=False)
+    for i in range(len(x)):  # per record: the temporary stays in cache
+        x[i] += upsample(low[i], factor, x.shape[-1], out=buf)
+    return x
+
+
+@functools.lru_cache(maxsize=16)
+def low_bank(low_rate, low_hz, high_hz, slope=1.0, n_channels=32, n_samples=1 << 14):
+    """Cached periodic coarse-grid noise ``(n_channels, n_samples)`` float32.
+
+    Power only in ``[low_hz, high_hz]``, falling as ``1/f**slope`` inside (slope 1: pink-like
+    drift). Crops are normalized per record by :func:`low_noise`.
+    """
+    rng = np.random.default_rng([BANK_SEED, int(low_rate * 1000), int(low_hz * 1e4),
+                                 int(high_hz * 1e4), int(slope * 100)])
+    freqs = np.fft.rfftfreq(n_samples, 1.0 / low_rate)
+    gain = np.where((freqs >= low_hz) & (freqs <= high_hz),
+                    1.0 / np.maximum(freqs, 1e-9) ** (slope / 2), 0.0)
+    spec = rng.standard_normal((n_channels, len(freqs), 2)).view(np.complex128)[..., 0]
+    data = np.fft.irfft(spec * gain, n=n_samples, axis=-1)
+    data /= data.std(axis=-1, keepdims=True)
+    data = data.astype(np.float32)
+    data.setflags(write=False)
+    return data
+
+
+def low_noise(seeds, n_series, n_low, low_rate, low_hz, high_hz, slope=1.0):
+    """Coarse-grid noise for each record: ``(n, n_series, n_low)`` float32.
+
+    Record ``i`` takes ``n_series`` crops of :func:`low_bank` at (channel, offset) pairs drawn
+    from ``default_rng(seeds[i])``; each series is made zero-mean with unit standard
+    deviation over its ``n_low`` points, so an amplitude parameter is the RMS the record
+    really gets. Returns also the per-record generators (positioned after those draws) for
+    further draws.
+    """
+    bank = low_bank(float(low_rate), float(low_hz), float(high_hz), float(slope))
+    n_ch, n_bank = bank.shape
+    rngs = [np.random.default_rng(int(s)) for s in seeds]
+    pick = np.array([rng.integers(0, n_ch * n_bank, n_series) for rng in rngs],
+                    dtype=np.int64).reshape(len(rngs), n_series)
+    idx = (pick[..., None] % n_bank + np.arange(n_low)) % n_bank
+    sig = bank[pick[..., None] // n_bank, idx]
+    sig -= sig.mean(axis=-1, keepdims=True)
+    sig /= np.maximum(sig.std(axis=-1, keepdims=True), 1e-12)
+    return sig, rngs

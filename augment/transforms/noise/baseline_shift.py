@@ -1,0 +1,108 @@
+"""Sudden baseline and amplitude shifts on one electrode (contact interruptions)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augment import noise_banks as nb
+from augment.base import BaseTransform
+from augment.leads import ELECTRODES
+from augment.transforms._common import check_count, check_pair
+
+
+class BaselineShift(BaseTransform):
+    """Let an electrode's contact jump: a baseline step that relaxes, and a gain change.
+
+    When a shirt electrode slides or briefly lifts, its half-cell potential jumps and
+    then relaxes as the double layer re-forms (skin-stretch potentials are mV-scale,
+    de Talhouet & Webster 1996; Clifford: rapid baseline jumps). At ``onset`` the
+    electrode's potential gets ``offset_mv · exp(−(t − onset)/tau)`` and, for
+    ``gain_duration_s``, its body potential is scaled by ``gain`` (partial contact). The
+    leads are rebuilt from the changed potential (one electrode → the leads it enters).
+
+    Parameters
+    ----------
+    min_offset_mv, max_offset_mv : float
+        Size of the jump, random sign (default 0.2–2 mV).
+    min_tau_s, max_tau_s : float
+        Relaxation time constant (default 0.2–3 s).
+    min_gain, max_gain : float
+        Gain of the electrode's potential after the jump (default 0.5–1).
+    min_gain_duration_s, max_gain_duration_s : float
+        How long the gain change lasts (default 0.2–2 s).
+    n_events : int or (int, int)
+        Shifts per record (default 1–3).
+    electrodes : list of str
+        Electrodes that may shift (default all nine).
+    p : float
+        Probability per record.
+
+    Notes
+    -----
+    Drawn per record (lists, one entry per event): ``electrode``, ``onset_s``,
+    ``offset_mv``, ``tau_s``, ``gain``, ``gain_duration_s``.
+    """
+
+    def __init__(self, min_offset_mv=0.2, max_offset_mv=2.0, min_tau_s=0.2, max_tau_s=3.0,
+                 min_gain=0.5, max_gain=1.0, min_gain_duration_s=0.2, max_gain_duration_s=2.0,
+                 n_events=(1, 3), electrodes=ELECTRODES, p=0.5):
+        super().__init__(p=p)
+        self.min_offset_mv = min_offset_mv
+        self.max_offset_mv = max_offset_mv
+        self.min_tau_s = min_tau_s
+        self.max_tau_s = max_tau_s
+        self.min_gain = min_gain
+        self.max_gain = max_gain
+        self.min_gain_duration_s = min_gain_duration_s
+        self.max_gain_duration_s = max_gain_duration_s
+        self.n_events = n_events
+        self.electrodes = electrodes
+
+    def _validate_params(self, sfreq):
+        check_pair(self, "min_offset_mv", self.min_offset_mv, "max_offset_mv",
+                   self.max_offset_mv, lower=0.0)
+        check_pair(self, "min_tau_s", self.min_tau_s, "max_tau_s", self.max_tau_s,
+                   lower=1.0 / sfreq)
+        check_pair(self, "min_gain", self.min_gain, "max_gain", self.max_gain, lower=0.0)
+        check_pair(self, "min_gain_duration_s", self.min_gain_duration_s,
+                   "max_gain_duration_s", self.max_gain_duration_s, lower=0.0)
+        check_count(self, "n_events", self.n_events, 100)
+        nb.electrode_indices(self, self.electrodes)
+
+    def randomize_parameters(self, x, sfreq, rngs):
+        lo, hi = check_count(self, "n_events", self.n_events, 100)
+        duration = x.shape[-1] / sfreq
+        names = list(self.electrodes)
+        keys = ("electrode", "onset_s", "offset_mv", "tau_s", "gain", "gain_duration_s")
+        out = {k: [] for k in keys}
+        for rng in rngs:
+            k = int(rng.integers(lo, hi + 1))
+            u = rng.random((5, k))
+            sign = np.where(rng.random(k) < 0.5, -1.0, 1.0)
+            out["electrode"].append([names[j] for j in rng.integers(0, len(names), k)])
+            out["onset_s"].append((u[0] * duration).round(4).tolist())
+            out["offset_mv"].append((sign * nb.lerp(u[1], self.min_offset_mv,
+                                                    self.max_offset_mv)).round(4).tolist())
+            out["tau_s"].append(nb.lerp(u[2], self.min_tau_s, self.max_tau_s).round(4).tolist())
+            out["gain"].append(nb.lerp(u[3], self.min_gain, self.max_gain).round(4).tolist())
+            out["gain_duration_s"].append(nb.lerp(u[4], self.min_gain_duration_s,
+                                                  self.max_gain_duration_s).round(4).tolist())
+        return out
+
+    def apply(self, x, sfreq, params):
+        n_times = x.shape[-1]
+        for i in range(len(x)):
+            events = zip(params["electrode"][i], params["onset_s"][i], params["offset_mv"][i],
+                         params["tau_s"][i], params["gain"][i], params["gain_duration_s"][i])
+            for name, onset, offset, tau, gain, gain_dur in events:
+                e = ELECTRODES.index(name)
+                col = nb.ELECTRODE_MATRIX[:, e]
+                a = min(int(round(onset * sfreq)), n_times - 1)
+                b = min(a + max(int(round(gain_dur * sfreq)), 0), n_times)
+                if b > a and gain != 1.0:  # gain first: it scales the body potential only
+                    phi = nb.POTENTIAL_MATRIX[e] @ x[i, :, a:b]
+                    x[i, :, a:b] += np.outer(col, (np.float32(gain) - 1) * phi)
+                t = np.arange(n_times - a, dtype=np.float32) / np.float32(sfreq)
+                step = np.float32(offset) * np.exp(-t / np.float32(tau))
+                x[i, :, a:] += np.outer(col, step)
+        return x

@@ -1,0 +1,96 @@
+"""Electrode dropout: brief loss of contact on ONE electrode, seen in every lead it enters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augment import noise_banks as nb
+from augment.base import BaseTransform
+from augment.leads import ELECTRODES
+from augment.transforms._common import check_count, check_pair
+from shirtecg_common.validation import check_option
+
+
+class ElectrodeDropout(BaseTransform):
+    """Let one electrode lose contact for a moment.
+
+    While the contact is lost, the electrode's potential no longer follows the body:
+    ``fill="hold"`` freezes it at its last value (the amplifier input floats near where it
+    was), ``fill="rail"`` drives it to ``±rail_mv`` (the bias current charges the open input
+    towards a rail; Clifford: saturation for up to ~1 s). The leads are rebuilt from the
+    changed potential, so a lost LA shows in I, III, aVR, aVL, aVF and, through the Wilson
+    terminal, in V1–V6, while II stays clean; a lost C3 shows only in V3.
+
+    Parameters
+    ----------
+    min_duration_s, max_duration_s : float
+        Duration of a loss (default 0.05–1 s).
+    n_events : int or (int, int)
+        Number of losses per record (default 1), each on one electrode.
+    fill : {"hold", "rail"}
+        What the lost electrode reads (default "hold").
+    min_rail_mv, max_rail_mv : float
+        Level of the rail for ``fill="rail"`` (random sign; default 5–20 mV).
+    electrodes : list of str
+        Electrodes that may drop out (default all nine).
+    p : float
+        Probability per record.
+
+    Notes
+    -----
+    Drawn per record: ``electrode`` (names), ``onset_s``, ``duration_s``, ``rail_mv`` (lists,
+    one entry per event).
+    """
+
+    def __init__(self, min_duration_s=0.05, max_duration_s=1.0, n_events=1, fill="hold",
+                 min_rail_mv=5.0, max_rail_mv=20.0, electrodes=ELECTRODES, p=0.5):
+        super().__init__(p=p)
+        self.min_duration_s = min_duration_s
+        self.max_duration_s = max_duration_s
+        self.n_events = n_events
+        self.fill = fill
+        self.min_rail_mv = min_rail_mv
+        self.max_rail_mv = max_rail_mv
+        self.electrodes = electrodes
+
+    def _validate_params(self, sfreq):
+        check_pair(self, "min_duration_s", self.min_duration_s, "max_duration_s",
+                   self.max_duration_s, lower=1.0 / sfreq)
+        check_count(self, "n_events", self.n_events, 100)
+        try:
+            check_option("fill", self.fill, ("hold", "rail"))
+        except ValueError as err:
+            raise ValueError(f"ElectrodeDropout: {err}") from None
+        check_pair(self, "min_rail_mv", self.min_rail_mv, "max_rail_mv", self.max_rail_mv,
+                   lower=0.0)
+        nb.electrode_indices(self, self.electrodes)
+
+    def randomize_parameters(self, x, sfreq, rngs):
+        lo, hi = check_count(self, "n_events", self.n_events, 100)
+        duration = x.shape[-1] / sfreq
+        names = list(self.electrodes)
+        out = {"electrode": [], "onset_s": [], "duration_s": [], "rail_mv": []}
+        for rng in rngs:
+            k = int(rng.integers(lo, hi + 1))
+            dur = rng.uniform(self.min_duration_s, min(self.max_duration_s, duration), k)
+            out["electrode"].append([names[j] for j in rng.integers(0, len(names), k)])
+            out["duration_s"].append(dur.round(4).tolist())
+            out["onset_s"].append((rng.random(k) * (duration - dur)).round(4).tolist())
+            sign = np.where(rng.random(k) < 0.5, -1.0, 1.0)
+            out["rail_mv"].append((sign * rng.uniform(self.min_rail_mv, self.max_rail_mv, k))
+                                  .round(4).tolist())
+        return out
+
+    def apply(self, x, sfreq, params):
+        n_times = x.shape[-1]
+        for i in range(len(x)):
+            events = zip(params["electrode"][i], params["onset_s"][i], params["duration_s"][i],
+                         params["rail_mv"][i])
+            for name, onset, dur, rail in events:
+                e = ELECTRODES.index(name)
+                a = min(int(round(onset * sfreq)), n_times - 1)
+                b = min(a + max(int(round(dur * sfreq)), 1), n_times)
+                phi = nb.POTENTIAL_MATRIX[e] @ x[i, :, a:b]  # the electrode's own potential
+                target = phi[0] if self.fill == "hold" else np.float32(rail)
+                x[i, :, a:b] += np.outer(nb.ELECTRODE_MATRIX[:, e], target - phi)
+        return x

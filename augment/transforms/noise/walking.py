@@ -1,0 +1,126 @@
+"""Periodic walking artifact: the step rate (1–2 Hz) and its harmonics, per electrode."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augment import noise_banks as nb
+from augment.base import BaseTransform
+from augment.leads import ELECTRODES
+from augment.transforms._common import check_count, check_pair
+
+
+class WalkingArtifact(BaseTransform):
+    """Add the quasi-periodic artifact of walking: each step tugs the shirt electrodes.
+
+    The step phase ``θ(t) = 2π f t + φ(t)`` carries a slow random phase jitter (gait is
+    not perfectly regular); the artifact on electrode ``e`` is
+    ``a_e Σ_k k^(−decay) cos(kθ + ψ_ek)`` with its own amplitude and harmonic phases, and
+    the electrodes are mapped to the leads. Harmonics at or above Nyquist are left out.
+
+    Parameters
+    ----------
+    min_step_hz, max_step_hz : float
+        Step rate (default 1–2 Hz: 60–120 steps/min).
+    min_amplitude_mv, max_amplitude_mv : float
+        Amplitude of the fundamental per electrode (default 0.05–0.3 mV).
+    n_harmonics : int
+        Number of harmonics including the fundamental (default 4).
+    harmonic_decay : float
+        Harmonic ``k`` has amplitude ``k**-harmonic_decay`` (default 1).
+    jitter_rad : float
+        RMS of the slow phase jitter (default 0.3 rad).
+    electrodes : list of str
+        Electrodes that move (default all nine).
+    p : float
+        Probability per record.
+
+    Notes
+    -----
+    Drawn per record: ``step_hz``, ``amplitude_mv`` (per listed electrode), ``seed`` (of the
+    harmonic phases and the jitter).
+    """
+
+    def __init__(self, min_step_hz=1.0, max_step_hz=2.0, min_amplitude_mv=0.05,
+                 max_amplitude_mv=0.3, n_harmonics=4, harmonic_decay=1.0, jitter_rad=0.3,
+                 electrodes=ELECTRODES, p=0.5):
+        super().__init__(p=p)
+        self.min_step_hz = min_step_hz
+        self.max_step_hz = max_step_hz
+        self.min_amplitude_mv = min_amplitude_mv
+        self.max_amplitude_mv = max_amplitude_mv
+        self.n_harmonics = n_harmonics
+        self.harmonic_decay = harmonic_decay
+        self.jitter_rad = jitter_rad
+        self.electrodes = electrodes
+
+    def _validate_params(self, sfreq):
+        check_pair(self, "min_step_hz", self.min_step_hz, "max_step_hz", self.max_step_hz,
+                   lower=0.1, upper=sfreq / 4)
+        check_pair(self, "min_amplitude_mv", self.min_amplitude_mv, "max_amplitude_mv",
+                   self.max_amplitude_mv, lower=0.0)
+        check_count(self, "n_harmonics", self.n_harmonics, 20)
+        check_pair(self, "harmonic_decay", self.harmonic_decay, "harmonic_decay",
+                   self.harmonic_decay, lower=0.0)
+        check_pair(self, "jitter_rad", self.jitter_rad, "jitter_rad", self.jitter_rad, lower=0.0)
+        nb.electrode_indices(self, self.electrodes)
+
+    def randomize_parameters(self, x, sfreq, rngs):
+        n_e = len(self.electrodes)
+        u = nb.draw(rngs, n_e + 1)
+        return {
+            "step_hz": nb.lerp(u[:, 0], self.min_step_hz, self.max_step_hz),
+            "amplitude_mv": nb.lerp(u[:, 1:], self.min_amplitude_mv, self.max_amplitude_mv),
+            "seed": nb.seeds(rngs),
+        }
+
+    def apply(self, x, sfreq, params):
+        n, _, n_times = x.shape
+        e_idx = nb.electrode_indices(self, self.electrodes)
+        step = params["step_hz"]
+        n_h = int(self.n_harmonics)
+        factor, n_low = nb.low_grid(n_times, sfreq)
+        jitter, rngs = nb.low_noise(params["seed"], 1, n_low, sfreq / factor, 0.05, 0.5)
+        jitter *= np.float32(self.jitter_rad)
+        psi = np.array([rng.uniform(0, 2 * np.pi, (len(e_idx), n_h)) for rng in rngs])
+        k = np.arange(1, n_h + 1)
+        amp = params["amplitude_mv"][:, :, None] * k ** -float(self.harmonic_decay)
+        amp = amp * (k * step[:, None, None] < sfreq / 2)
+        # a cos(kθ + ψ) = a cos ψ cos kθ − a sin ψ sin kθ
+        w_e = np.concatenate([amp * np.cos(psi), -amp * np.sin(psi)], axis=2)  # (n, E, 2H)
+        w = np.matmul(nb.ELECTRODE_MATRIX[:, e_idx].astype(np.float64), w_e).astype(np.float32)
+        t = np.arange(n_times, dtype=np.float64) / sfreq
+        buf = _Buffers(n_h, x.shape[1], n_times)
+        for i in range(n):
+            theta = nb.upsample(jitter[i], factor, n_times, out=buf.theta)
+            theta += (2 * np.pi * step[i] * t).astype(np.float32)
+            x[i] += np.dot(w[i], _harmonic_basis(theta[0], n_h, buf), out=buf.out)
+        return x
+
+
+class _Buffers:
+    """Per-call scratch arrays reused for every record (no large temporaries)."""
+
+    def __init__(self, n_h, n_leads, n_times):
+        self.theta = np.empty((1, n_times), dtype=np.float32)
+        self.basis = np.empty((2 * n_h, n_times), dtype=np.float32)
+        self.tmp = np.empty((2, n_times), dtype=np.float32)
+        self.out = np.empty((n_leads, n_times), dtype=np.float32)
+
+
+def _harmonic_basis(theta, n_h, buf):
+    """``[cos kθ …, sin kθ …]`` for k = 1…n_h into ``buf.basis`` (angle-addition recurrence)."""
+    b = buf.basis
+    c1, s1 = b[0], b[n_h]
+    np.cos(theta, out=c1)
+    np.sin(theta, out=s1)
+    t0, t1 = buf.tmp
+    for k in range(1, n_h):
+        c, s = b[k - 1], b[n_h + k - 1]
+        np.multiply(c, c1, out=t0)
+        np.multiply(s, s1, out=t1)
+        np.subtract(t0, t1, out=b[k])  # cos(k+1)θ = cos kθ cos θ − sin kθ sin θ
+        np.multiply(s, c1, out=t0)
+        np.multiply(c, s1, out=t1)
+        np.add(t0, t1, out=b[n_h + k])  # sin(k+1)θ = sin kθ cos θ + cos kθ sin θ
+    return b
