@@ -3,7 +3,8 @@
 Standard layout on ECG paper: four columns of 2.5 s (I II III | aVR aVL aVF | V1 V2 V3 |
 V4 V5 V6) and a full-length lead II rhythm strip, at 25 mm/s and 10 mm/mV, with the 1 mm /
 5 mm grid (0.04 s and 0.1 mV; 0.2 s and 0.5 mV). Leads the augmented output does not have
-(a device with fewer leads) are left blank and marked.
+(a device with fewer leads) are left blank and marked. Each trace is drawn about its median
+and clipped at ±1.8 mV so rows stay readable.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from shirtecg_common.random import record_seed_sequence
 LAYOUT = (("I", "II", "III"), ("aVR", "aVL", "aVF"), ("V1", "V2", "V3"), ("V4", "V5", "V6"))
 RHYTHM_LEAD = "II"
 ROW_MV = 3.0  # vertical space per row
+CLIP_MV = 1.8  # traces are clipped here so a large lead does not draw over its neighbours
+
+
+def _trace(x):
+    return np.clip(x - np.median(x), -CLIP_MV, CLIP_MV)
 
 
 def augment_record(record, pipeline, seed=0, copy=0):
@@ -46,7 +52,7 @@ def draw_ecg(ax, signal, sfreq, leads, title=""):
             ax.text(c * col_s + 0.04, y0 + 0.9, lead, fontsize=9, fontweight="bold")
             if lead in leads:
                 x = signal[leads.index(lead), lo:hi]
-                ax.plot(t[lo:hi], y0 + x - np.median(x), color="black", lw=0.7)
+                ax.plot(t[lo:hi], y0 + _trace(x), color="black", lw=0.7)
             else:
                 ax.text(c * col_s + 0.5, y0, "(not recorded)", fontsize=8, color="gray")
         if c:  # lead-change marks, as printed ECGs have
@@ -55,7 +61,7 @@ def draw_ecg(ax, signal, sfreq, leads, title=""):
     ax.text(0.04, y0 + 0.9, RHYTHM_LEAD, fontsize=9, fontweight="bold")
     if RHYTHM_LEAD in leads:
         x = signal[leads.index(RHYTHM_LEAD)]
-        ax.plot(t, y0 + x - np.median(x), color="black", lw=0.7)
+        ax.plot(t, y0 + _trace(x), color="black", lw=0.7)
     _paper(ax, duration)
     ax.set_title(title, fontsize=10, loc="left")
 

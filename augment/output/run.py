@@ -22,7 +22,7 @@ from pathlib import Path
 from augment.datasets.labels import load_label_map
 from augment.output.shard import (MANIFEST_COLUMNS, ShardJob, clean_partial, shard_done,
                                   shard_stem)
-from augment.output.writers import atomic_write_text
+from augment.output.writers import atomic_write_text, tmp_name
 from shirtecg_common.errors import UserError
 from shirtecg_common.progress import Progress
 
@@ -199,7 +199,7 @@ def _freeze(out, reader, pipeline, label_map, *, profile_hash, source_root, **se
 def _assemble(out, n_shards, fmt):
     """Concatenate the per-shard manifests into ``manifest.csv`` (and ``ptbxl_database.csv``)."""
     manifest = out / "manifest.csv"
-    tmp = manifest.with_name(".manifest.csv.tmp")
+    tmp = tmp_name(manifest)  # per process: several job-array tasks may finish together
     skipped = []
     with open(tmp, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(MANIFEST_COLUMNS) + "\n")
