@@ -179,3 +179,24 @@ def test_bad_arguments(tmp_path):
         run_augmentation(SyntheticReader(1, duration_s=1), GainPipeline(), tmp_path, copies=1,
                          folds=[f for f in range(1, 11)
                                 if f != SyntheticReader(1).index()[0].fold])
+
+
+def test_real_preset_frozen_yaml_reproduces_the_run(tmp_path):
+    import augment
+
+    reader = SyntheticReader(8, duration_s=2)
+    pipe = augment.load_pipeline("displacement")
+    kw = dict(copies=2, shard_size=3, quiet=True, seed=11)
+    run_augmentation(reader, pipe, tmp_path / "w1", workers=1, **kw)
+    run_augmentation(reader, pipe, tmp_path / "w2", workers=2, **kw)
+    assert _digest(tmp_path / "w1") == _digest(tmp_path / "w2")
+    frozen = augment.load_pipeline(tmp_path / "w1" / "pipeline.yaml")
+    rows = _manifest(tmp_path / "w1")
+    row = rows[5]  # record syn000002, copy 1
+    with h5py.File(tmp_path / "w1" / "shards" / f"shard-{int(row['shard']):05d}.h5") as f:
+        stored = f["ecg"][int(row["index"])]
+    rec = reader.load(row["source_record"])
+    again = frozen(rec.signal[None], 500.0, random_state=[
+        record_seed_sequence(11, row["source_record"], int(row["copy"]))])[0]
+    np.testing.assert_array_equal(stored, again)
+    assert json.loads(row["parameters"]) == json.loads(json.dumps(frozen.last_parameters[0]))
