@@ -23,11 +23,22 @@ def _load(path, mtime_ns):
     return load_device(path)
 
 
-def resolve(owner, name, explicit, device, getter, what):
-    """``explicit`` if given, else ``getter(device_config(device))``; a clear error if neither."""
+#: ADS1298 at gain 6, Vref 2.4 V: the default front end when no device file is given.
+ADS1298_VOLTS_PER_COUNT = 2.4 / 6 / (2**23 - 1)
+ADS1298_FULL_SCALE_MV = 2.4 / 6 * 1e3
+
+
+def resolve(owner, name, explicit, device, getter, what, default=None):
+    """``explicit`` if given, else ``getter(device_config(device))``, else ``default``.
+
+    A device file that lacks the value is an error (it names the file); no device file and
+    no default is an error too.
+    """
     if explicit is not None:
         return explicit
     cfg = device_config(device)
+    if cfg is None and default is not None:
+        return default
     value = getter(cfg) if cfg is not None else None
     if value is None:
         where = f"the device file {os.fspath(device)!r}" if cfg is not None else "no device file"

@@ -23,7 +23,7 @@ class Clip(BaseTransform):
     ----------
     full_scale_mv : float or None
         ADC full scale in mV. None: ``volts_per_count · 2**(adc_bits − 1)`` of the device
-        (ADS1298, G = 6, Vref 2.4 V: 400 mV).
+        (ADS1298, G = 6, Vref 2.4 V: 400 mV, also the default without a device file).
     min_offset_mv, max_offset_mv : float
         Magnitude of the DC offset, random sign (default 0–0: plain clipping).
     device : str or None
@@ -47,7 +47,8 @@ class Clip(BaseTransform):
     def limit_mv(self):
         """The full scale in mV."""
         return float(_device.resolve(self, "full_scale_mv", self.full_scale_mv, self.device,
-                                     _device.full_scale_mv, "ADC full scale in mV"))
+                                     _device.full_scale_mv, "ADC full scale in mV",
+                                     default=_device.ADS1298_FULL_SCALE_MV))
 
     def _validate_params(self, sfreq):
         _device.owner_name_check(self, "full_scale_mv", self.full_scale_mv)

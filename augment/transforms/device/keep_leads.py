@@ -21,7 +21,8 @@ class KeepDeviceLeads(BaseTransform):
     ----------
     leads : list of str or None
         Lead names to keep, in order. None: the device's channel leads (channels with no
-        lead are an error: say which lead they measure in ``device.yaml``).
+        lead are an error: say which lead they measure in ``device.yaml``); with no device
+        file either, the 12 leads.
     device : str or None
         Path of a ``device.yaml``.
     p : float
@@ -39,16 +40,16 @@ class KeepDeviceLeads(BaseTransform):
     def output_leads(self):
         """Names of the output channels."""
         names = _device.resolve(self, "leads", self.leads, self.device,
-                                lambda cfg: cfg.leads, "lead names to keep")
+                                lambda cfg: cfg.leads, "lead names to keep", default=LEADS_12)
         names = list(names)
-        bad = [n for n in names if n not in LEADS_12]
+        bad = [n for n in names if n not in LEADS_12]  # None: a channel without a lead
         if bad or not names:
             raise ValueError(f"KeepDeviceLeads: leads must be names out of {', '.join(LEADS_12)}"
                              f", got {names!r}")
         return tuple(names)
 
     def _validate_params(self, sfreq):
-        if self.p != 1.0:
+        if self.p not in (0.0, 1.0):  # p=0 (switched off) is allowed, partial is not
             raise ValueError(f"KeepDeviceLeads: an output stage must have p=1.0, got {self.p!r}")
         self.output_leads  # noqa: B018 - validates
 

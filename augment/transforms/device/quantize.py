@@ -20,7 +20,8 @@ class Quantize(BaseTransform):
     ----------
     volts_per_count : float or None
         ADC step in volts (converted to mV here). None: the median of the device's
-        ``volts_per_count`` (calibrated values win).
+        ``volts_per_count`` (calibrated values win); without a device file, the ADS1298 at
+        gain 6 (2.4 V / 6 / (2²³ − 1) ≈ 47.7 nV).
     device : str or None
         Path of a ``device.yaml``.
     p : float
@@ -39,7 +40,8 @@ class Quantize(BaseTransform):
     def step_mv(self):
         """The quantization step in mV."""
         vpc = _device.resolve(self, "volts_per_count", self.volts_per_count, self.device,
-                              _device.volts_per_count, "ADC step in volts")
+                              _device.volts_per_count, "ADC step in volts",
+                              default=_device.ADS1298_VOLTS_PER_COUNT)
         return float(vpc) * 1e3
 
     def _validate_params(self, sfreq):

@@ -22,7 +22,7 @@ class Resample(BaseTransform):
     Parameters
     ----------
     target_sfreq : float or None
-        Output rate in Hz. None: the device's ``sfreq``.
+        Output rate in Hz. None: the device's ``sfreq`` (no device: the rate is kept).
     device : str or None
         Path of a ``device.yaml``.
     p : float
@@ -34,29 +34,35 @@ class Resample(BaseTransform):
         self.target_sfreq = target_sfreq
         self.device = device
 
-    def target(self):
-        """The output rate in Hz."""
+    def target(self, sfreq=None):
+        """The output rate in Hz (``sfreq`` itself with neither a target nor a device)."""
+        if self.target_sfreq is None and self.device is None:
+            return sfreq
         return float(_device.resolve(self, "target_sfreq", self.target_sfreq, self.device,
                                      lambda cfg: cfg.sfreq, "output rate in Hz"))
 
     def ratio(self, sfreq):
         """``(up, down)`` with ``sfreq·up/down == target`` exactly."""
-        frac = Fraction(self.target() / sfreq).limit_denominator(10000)
-        if abs(float(frac) * sfreq - self.target()) > 1e-6 * self.target():
-            raise ValueError(f"Resample: cannot express {self.target()} Hz / {sfreq} Hz as a "
+        if self.target(sfreq) is None or self.target(sfreq) == sfreq:
+            return 1, 1
+        target = self.target(sfreq)
+        frac = Fraction(target / sfreq).limit_denominator(10000)
+        if abs(float(frac) * sfreq - target) > 1e-6 * target:
+            raise ValueError(f"Resample: cannot express {target} Hz / {sfreq} Hz as a "
                              "ratio of integers up to 10000")
         return frac.numerator, frac.denominator
 
     def output_sfreq(self, sfreq):
-        """The target rate (the input rate when it is unknown yet)."""
-        return self.target() if sfreq is not None else sfreq
+        """The target rate (``sfreq`` when neither a target nor a device is given)."""
+        target = self.target(sfreq)
+        return sfreq if target is None else target
 
     def _validate_params(self, sfreq):
         _device.owner_name_check(self, "target_sfreq", self.target_sfreq)
-        if not isinstance(self.p, numbers.Real) or self.p != 1.0:
+        if not isinstance(self.p, numbers.Real) or self.p not in (0.0, 1.0):
             raise ValueError(f"Resample: changes the number of samples, so p must be 1.0, "
                              f"got p={self.p!r}")
-        self.target()
+        self.target(sfreq)
         if sfreq is not None:
             self.ratio(sfreq)
 
