@@ -24,8 +24,8 @@ from shirtecg_common.random import check_random_state
 
 
 class FeatureScaler(TransformerMixin, BaseEstimator):
-    """Robust standardization: (x − median) / scale, scale = IQR/1.349 floored by a fraction of
-    the std, so a feature that barely varies in one set does not dominate the distance.
+    """Robust standardization: (x − median) / scale, scale = IQR/1.349 (the std for a normal
+    sample; the std is used where the IQR is 0), floored at ``min_scale``.
 
     Attributes
     ----------
@@ -41,7 +41,8 @@ class FeatureScaler(TransformerMixin, BaseEstimator):
         self.center_ = np.median(X, axis=0)
         q75, q25 = np.percentile(X, [75, 25], axis=0)
         iqr = (q75 - q25) / 1.349
-        self.scale_ = np.maximum(np.maximum(iqr, 0.5 * X.std(axis=0)), self.min_scale)
+        iqr = np.where(iqr > 0, iqr, X.std(axis=0))
+        self.scale_ = np.maximum(iqr, self.min_scale)
         return self
 
     def transform(self, X):

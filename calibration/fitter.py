@@ -183,7 +183,7 @@ class AugmentationFitter(BaseEstimator):
                                         for j in range(d)])
             optimize.minimize(lambda u: evaluate(u, "refine"), x0, method="Nelder-Mead",
                               bounds=[(0.0, 1.0)] * d,
-                              options={"maxfev": n_left - 1, "initial_simplex": simplex,
+                              options={"maxfev": n_left, "initial_simplex": simplex,
                                        "xatol": 1e-3, "fatol": 1e-4})
         self.history_ = history
         self.best_params_ = space.to_params(best["u"])
