@@ -64,12 +64,15 @@ def test_hdf5_output_layout_and_manifest(tmp_path):
 
 
 def test_workers_and_shards_give_identical_bytes_and_keep_folds(tmp_path):
+    import augment
+
     reader = SyntheticReader(30, duration_s=2)
+    pipe = augment.load_pipeline("displacement")  # a real preset: spatial + anatomical steps
     kw = dict(copies=2, shard_size=4, quiet=True, seed=7)
-    run_augmentation(reader, GainPipeline(), tmp_path / "one", workers=1, **kw)
-    run_augmentation(reader, GainPipeline(), tmp_path / "two", workers=2, **kw)
+    run_augmentation(reader, pipe, tmp_path / "one", workers=1, **kw)
+    run_augmentation(reader, pipe, tmp_path / "two", workers=2, **kw)
     for k in (3, 1, 2):  # job-array slices, any order, into one folder
-        s = run_augmentation(reader, GainPipeline(), tmp_path / "split", shard=(k, 3), **kw)
+        s = run_augmentation(reader, pipe, tmp_path / "split", shard=(k, 3), **kw)
         assert s["complete"] == (k == 2)
     ref = _digest(tmp_path / "one")
     assert len([p for p in ref if p.endswith(".h5")]) == 8
@@ -186,10 +189,7 @@ def test_real_preset_frozen_yaml_reproduces_the_run(tmp_path):
 
     reader = SyntheticReader(8, duration_s=2)
     pipe = augment.load_pipeline("displacement")
-    kw = dict(copies=2, shard_size=3, quiet=True, seed=11)
-    run_augmentation(reader, pipe, tmp_path / "w1", workers=1, **kw)
-    run_augmentation(reader, pipe, tmp_path / "w2", workers=2, **kw)
-    assert _digest(tmp_path / "w1") == _digest(tmp_path / "w2")
+    run_augmentation(reader, pipe, tmp_path / "w1", copies=2, shard_size=3, quiet=True, seed=11)
     frozen = augment.load_pipeline(tmp_path / "w1" / "pipeline.yaml")
     rows = _manifest(tmp_path / "w1")
     row = rows[5]  # record syn000002, copy 1
