@@ -192,6 +192,9 @@ def load_pipeline(preset_or_yaml_path, profile=None) -> Pipeline:
         )
     pipe = pipeline_from_dict(load_yaml(path), where=str(path))
     pipe.dropped_steps = attach_profile(pipe, profile)
+    if pipe.dropped_steps and pipe.tunable:
+        gone = tuple(f"{d}__" for d in pipe.dropped_steps)
+        pipe.tunable = {k: v for k, v in pipe.tunable.items() if not k.startswith(gone)}
     return pipe
 
 
