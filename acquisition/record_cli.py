@@ -44,6 +44,8 @@ def add_record_parsers(sub):
     p.add_argument("--sfreq", type=float, help="sampling rate in Hz (ascii without device.yaml)")
     p.add_argument("--scale", type=float, metavar="V_PER_COUNT",
                    help="volts per ADC count (overrides device.yaml and the info frame)")
+    p.add_argument("--channels", type=int, metavar="N",
+                   help="ascii: channels per line (then N+1 fields means a counter column)")
     p.add_argument("--handshake-timeout", type=float, default=3.0, metavar="S",
                    help="seconds to wait for the device's first answer (default 3)")
     p.add_argument("--stall-timeout", type=float, default=2.0, metavar="S",
@@ -105,7 +107,8 @@ def record_command(args) -> int:
     timeouts = RecordTimeouts(handshake_s=args.handshake_timeout, stall_s=args.stall_timeout,
                               reconnect_s=args.reconnect_timeout)
     recorder = Recorder(args.port, fmt, args.out, name, steps, baud=baud, device=device_dict,
-                        sfreq=args.sfreq, scale=args.scale, timeouts=timeouts,
+                        sfreq=args.sfreq, scale=args.scale, n_channels=args.channels,
+                        timeouts=timeouts,
                         quiet=args.quiet)
     try:
         path, meta = recorder.run()

@@ -31,8 +31,10 @@ from acquisition.timeline import Timeline
 from acquisition.transport import (DisconnectedError, NoHandshakeError, PortError,
                                    WrongFormatError, open_port)
 
-START_COMMAND = {"shirt-v1": b"b", "openbci-cyton": b"b"}
-STOP_COMMAND = {"shirt-v1": b"s", "openbci-cyton": b"s"}
+# Every format gets 'b' (start) and 's' (stop): the shirt and the Cyton need them, and an
+# ASCII sketch that does not listen ignores them (one that does, starts on 'b').
+START_COMMAND = {"shirt-v1": b"b", "openbci-cyton": b"b", "ascii": b"b"}
+STOP_COMMAND = {"shirt-v1": b"s", "openbci-cyton": b"s", "ascii": b"s"}
 
 
 @dataclass
@@ -68,6 +70,9 @@ class Recorder:
     sfreq, scale : float | None
         Overrides of the sampling rate and volts per count (needed for ``ascii``
         without a ``device.yaml``).
+    n_channels : int | None
+        Channels in an ``ascii`` stream (default: ``device.yaml``'s; else learnt from
+        the first line, then without a counter column).
     timeouts : RecordTimeouts | None
     quiet : bool
         No prompts, no status line.
@@ -77,7 +82,8 @@ class Recorder:
     """
 
     def __init__(self, port_url, fmt, out_dir, name, steps, *, baud=921600, device=None,
-                 sfreq=None, scale=None, timeouts=None, quiet=False, stream=None):
+                 sfreq=None, scale=None, n_channels=None, timeouts=None, quiet=False,
+                 stream=None):
         self.port_url = port_url
         self.fmt = fmt
         self.out_dir = Path(out_dir)
@@ -87,6 +93,7 @@ class Recorder:
         self.device = device
         self.sfreq = sfreq
         self.scale = scale
+        self.n_channels = n_channels
         self.timeouts = timeouts or RecordTimeouts()
         self.quiet = quiet
         self.stream = stream if stream is not None else sys.stderr
@@ -150,7 +157,10 @@ class Recorder:
     def _open_files(self):
         self.capture = CaptureWriter(capture_path(self.out_dir, self.name))
         self.journal = Journal(journal_path(self.out_dir, self.name))
-        self.decoder_kwargs = {}
+        # ASCII lines cannot say whether their first column is a counter; knowing the
+        # channel count settles it (n + 1 fields → counter).
+        n_ch = self.n_channels or (len(self.device["channels"]) if self.device else None)
+        self.decoder_kwargs = {"n_channels": n_ch} if self.fmt == "ascii" and n_ch else {}
         self.journal.write(
             "start", schema="shirtecg-capture/1", name=self.name, port=self.port_url,
             format=self.fmt, baud=self.baud, device=self.device, sfreq=self.sfreq,

@@ -5,7 +5,8 @@ The values come from several places; this module decides, in one place, which wi
 
 - sampling rate: ``--sfreq`` > the ``shirt-v1`` info frame > ``device.yaml``;
 - channel names: the info frame > ``device.yaml`` > ``ch1…chN``; leads from
-  ``device.yaml`` (matched by name, else by position);
+  ``device.yaml`` (matched by name, else by position), else the name itself when it is
+  a standard lead name (``I``, ``V1``…);
 - volts per count: ``--scale`` > a measured ``calibration:`` in ``device.yaml`` > the info
   frame (``vref / gain / (2**23 - 1)``) > ``device.yaml``'s nominal scale > the Cyton
   default (``4.5 / 24 / (2**23 - 1)``).
@@ -23,6 +24,7 @@ import numpy as np
 from shirtecg_common.errors import UserError
 
 FULL_SCALE_24 = 2 ** 23 - 1
+LEAD_NAMES = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 CYTON_VOLTS_PER_COUNT = 4.5 / 24 / FULL_SCALE_24
 
 
@@ -145,8 +147,8 @@ def resolve_settings(fmt, n_channels, *, info=None, device=None, sfreq=None, sca
         leads = [lead_of[n] for n in names]
     elif device and len(dev_names) == n_channels:
         leads = [c.get("lead") for c in device["channels"]]
-    else:
-        leads = [None] * n_channels
+    else:  # no device.yaml: a channel named like a standard lead measures that lead
+        leads = [n if n in LEAD_NAMES else None for n in names]
 
     dev_vpc = None
     if device and len(device["volts_per_count"]) in (1, n_channels):
