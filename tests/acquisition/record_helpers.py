@@ -161,3 +161,43 @@ def run_cli(args, timeout=60, **kw):
     return subprocess.run([sys.executable, "-m", "acquisition", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=REPO,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"}, **kw)
+
+
+def start_emulator(*args, timeout_s=15):
+    """Start ``python -m acquisition device emulate ARGS``; return ``(process, port_path)``."""
+    proc = subprocess.Popen([sys.executable, "-m", "acquisition", "device", "emulate",
+                             *map(str, args)], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("PORT "):
+        proc.kill()
+        raise AssertionError(f"emulator did not print PORT: {line!r} {proc.stderr.read()}")
+    return proc, line.split(" ", 1)[1].strip()
+
+
+def stop_emulator(proc):
+    """End an emulator process (it also ends by itself after its --seconds)."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+
+
+def read_fault_log(path):
+    """The emulator's fault log as a list of dicts."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+LOSS_KINDS = ("drop", "crc", "stall", "unplug", "host_closed", "overflow")
+
+
+def logged_lost(log, n_times):
+    """Boolean mask of the samples in ``[0, n_times)`` the emulator says never arrived intact."""
+    lost = np.zeros(n_times, bool)
+    for rec in log:
+        if rec["kind"] in LOSS_KINDS and rec.get("n_samples"):
+            lost[rec["first_sample"]:rec["first_sample"] + rec["n_samples"]] = True
+    return lost
