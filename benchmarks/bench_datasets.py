@@ -31,7 +31,8 @@ reader, pipe = SyntheticReader(n, sfreq=500.0, duration_s=10.0), augment.load_pi
 with h5py.File(out, "w") as f:
     ds = f.create_dataset("ecg", shape=(0, 12, 5000), maxshape=(None, 12, 5000), dtype="f4")
     for i, rec in enumerate(reader):
-        y = pipe(rec.signal[None], rec.sfreq, random_state=[record_seed_sequence(0, rec.record_id, 0)])
+        seeds = [record_seed_sequence(0, rec.record_id, 0)]
+        y = pipe(rec.signal[None], rec.sfreq, random_state=seeds)
         ds.resize(i + 1, axis=0)
         ds[i] = y[0]
 """

@@ -34,7 +34,8 @@ REQUIRED_COLUMNS = ("ECG_ID", "AHA_Code", "Patient_ID", "N")
 
 
 def parse_aha_codes(text) -> tuple:
-    """Split an SPH ``AHA_Code`` cell into statements: ``"22;145+363"`` → ``("22", "145+363")``."""
+    """Split an SPH ``AHA_Code`` cell into statements: ``"22;145+363"`` → ``("22", "145+363")``.
+    """
     return tuple(s.strip().replace(" ", "") for s in str(text).split(";") if s.strip())
 
 

@@ -191,9 +191,10 @@ def _freeze(out, reader, pipeline, label_map, *, profile_hash, source_root, **se
     atomic_write_text(out / "pipeline.yaml", pipe_yaml)
     atomic_write_text(out / "labels.yaml", labels_yaml)
     atomic_write_text(run_path, text)
-    if reader.name == "ptbxl" and source_root and (Path(source_root) / "scp_statements.csv").is_file() \
-            and settings.get("fmt") == "ptbxl":
-        shutil.copyfile(Path(source_root) / "scp_statements.csv", out / "scp_statements.csv")
+    statements = Path(source_root) / "scp_statements.csv" if source_root else None
+    if reader.name == "ptbxl" and settings.get("fmt") == "ptbxl" and statements.is_file():
+        # PTB-XL training code aggregates labels through this table; keep it beside the data.
+        shutil.copyfile(statements, out / "scp_statements.csv")
 
 
 def _assemble(out, n_shards, fmt):

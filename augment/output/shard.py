@@ -18,8 +18,7 @@ import numpy as np
 
 from augment.datasets.labels import SYSTEM_OF_SOURCE
 from augment.leads import LEADS_12
-from augment.output.writers import (HDF5ShardWriter, atomic_write_text, tmp_name,
-                                    write_ptbxl_sample)
+from augment.output.writers import HDF5ShardWriter, atomic_write_text, write_ptbxl_sample
 from shirtecg_common.errors import UserError
 from shirtecg_common.random import record_seed_sequence
 
@@ -80,7 +79,7 @@ class ShardJob:
         return self.copies + int(self.include_original)
 
     def run_shard(self, shard, infos, progress=None):
-        """Process shard ``shard`` (its records ``infos``); returns ``(n_records_done, skipped)``."""
+        """Process shard ``shard`` (records ``infos``); return ``(n_records_done, skipped)``."""
         reader, pipeline = self.reader, self.pipeline
         system = SYSTEM_OF_SOURCE[reader.name]
         stem = shard_stem(self.out, shard)
@@ -209,4 +208,3 @@ def clean_partial(out, shard):
             tmp.unlink()
         if suffix != ".json" and final.exists() and not shard_done(out, shard):
             final.unlink()  # written before the crash, but the shard never completed
-    return tmp_name(stem)

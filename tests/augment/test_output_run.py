@@ -97,6 +97,8 @@ def ptbxl_root(shared_data, tmp_path_factory):
     ids = [f"HR0600{i}" for i in range(5)]
     codes = [{"NORM": 100.0, "SR": 0.0}, {"IMI": 50.0}, {"AFIB": 100.0}, {"CLBBB": 100.0},
              {"STE_": 100.0}]
+    (root / "scp_statements.csv").write_bytes(
+        (shared_data / "ptbxl" / "scp_statements.csv").read_bytes())
     return write_ptbxl_fixture(root, shared_data / "cinc2021", ids, [1, 1, 2, 3, 3],
                                [4, 4, 7, 10, 10], codes)
 
@@ -152,6 +154,8 @@ def test_ptbxl_layout_round_trip(ptbxl_root, tmp_path, shared_data):
     assert lr.load(lr.index()[0]).signal.shape == (12, 1000)
     db = list(csv.DictReader(open(out / "ptbxl_database.csv", newline="")))
     assert db[1]["source_record"] == "1" and db[1]["copy"] == "0" and db[0]["copy"] == "-1"
+    assert (out / "scp_statements.csv").read_bytes() == (ptbxl_root / "scp_statements.csv") \
+        .read_bytes()
 
 
 def test_on_error_skip_reports_and_continues(shared_data, tmp_path):
