@@ -12,10 +12,17 @@ emulated unplug (:mod:`acquisition.emulator.pty_link`)::
         record_from(emu.port)
 """
 
-from acquisition.emulator.core import Emulator
-from acquisition.emulator.faults import FaultLog, FaultSpec
-from acquisition.emulator.pty_link import PtyLink
-from acquisition.emulator.sources import PlaybackSource, SyntheticSource, default_ch_names
+import importlib
 
-__all__ = ["Emulator", "FaultLog", "FaultSpec", "PlaybackSource", "PtyLink", "SyntheticSource",
-           "default_ch_names"]
+# lazy (PEP 562): ``shirtecg --help`` imports the CLI module of this package, which must not pull
+# in scipy through the sources
+_LAZY = {"Emulator": "core", "FaultLog": "faults", "FaultSpec": "faults",
+         "PlaybackSource": "sources", "PtyLink": "pty_link", "SyntheticSource": "sources",
+         "default_ch_names": "sources"}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"acquisition.emulator.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'acquisition.emulator' has no attribute {name!r}")

@@ -56,6 +56,8 @@ def add_commands(device_sub):
     p.add_argument("--line-freq", type=float, default=50.0, help="mains frequency (default 50)")
     p.add_argument("--no-counter", action="store_true", help="ascii: no leading counter column")
     p.add_argument("--link", metavar="PATH", help="where to create the port symlink")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="device clock speed vs real time (default 1; e.g. 20 to replay fast)")
     p.add_argument("--linger", type=float, default=2.0, metavar="S",
                    help="keep the port open this long after the stream ends (default 2)")
     p.set_defaults(func=emulate_command)
@@ -128,7 +130,8 @@ def build_emulator(args):
                               line_freq=args.line_freq)
     emu = Emulator(fmt, src, seconds=args.seconds, faults=args.faults, fault_log=args.fault_log,
                    random_state=args.seed + 1, gain=gain, vref=vref,
-                   counter=not args.no_counter, link_path=args.link, linger_s=args.linger)
+                   counter=not args.no_counter, link_path=args.link, linger_s=args.linger,
+                   speed=args.speed)
     if args.baud:
         check_baud(emu, args.baud)
     return emu

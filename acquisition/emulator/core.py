@@ -52,11 +52,16 @@ class Emulator:
         Tick of the real-time loop.
     linger_s : float
         After the stream ends, keep the port open this long (or until the host closes it).
+    speed : float
+        Device clock speed relative to real time (1.0: real time; 20: a 60-s file in 3 s).
     """
 
     def __init__(self, fmt, source, seconds=None, faults=None, fault_log=None, random_state=None,
                  gain=6.0, vref=2.4, counter=True, link_path=None, chunk_s=0.005, linger_s=2.0,
-                 device_name="shirtecg-emulator"):
+                 device_name="shirtecg-emulator", speed=1.0):
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed!r}")
+        self.speed = float(speed)
         if fmt not in ("shirt-v1", "openbci-cyton", "ascii"):
             raise ValueError(f"unknown format {fmt!r}; accepted: shirt-v1, openbci-cyton, ascii")
         self.fmt = fmt
@@ -171,7 +176,7 @@ class Emulator:
         for c in cmds.decode("latin-1"):
             if c == "b" and not self.streaming:
                 self.streaming = True
-                self._t0 = time.monotonic() - self.seq / self.sfreq
+                self._t0 = time.monotonic() - self.seq / (self.sfreq * self.speed)
             elif c == "s":
                 self.streaming = False
             elif c == "i" and self.fmt == "shirt-v1":
@@ -197,7 +202,7 @@ class Emulator:
 
     # -- streaming ---------------------------------------------------------------------------------
     def _tick(self):
-        due = int((time.monotonic() - self._t0) * self.sfreq)
+        due = int((time.monotonic() - self._t0) * self.sfreq * self.speed)
         if self.n_total is not None:
             due = min(due, self.n_total)
         while self.seq < due:
