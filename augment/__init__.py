@@ -64,3 +64,27 @@ from augment import datasets, output  # noqa: E402
 from augment.output import run_augmentation  # noqa: E402
 
 __all__ += ["datasets", "output", "run_augmentation"]
+
+# Noise/artifact and device transforms (helper C2).
+from augment.transforms.device import (  # noqa: E402
+    AddProfileNoise,
+    Clip,
+    FrequencyResponse,
+    KeepDeviceLeads,
+    Quantize,
+    Resample,
+)
+from augment.transforms.noise import (  # noqa: E402
+    BaselineShift,
+    BaselineWander,
+    ElectrodeDropout,
+    GaussianNoise,
+    ImpedanceNoise,
+    MuscleNoise,
+    PowerlineNoise,
+    WalkingArtifact,
+)
+
+__all__ += ["AddProfileNoise", "BaselineShift", "BaselineWander", "Clip", "ElectrodeDropout",
+            "FrequencyResponse", "GaussianNoise", "ImpedanceNoise", "KeepDeviceLeads",
+            "MuscleNoise", "PowerlineNoise", "Quantize", "Resample", "WalkingArtifact"]
