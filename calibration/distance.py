@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.covariance import LedoitWolf
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -27,13 +28,22 @@ class FeatureScaler(TransformerMixin, BaseEstimator):
     """Robust standardization: (x − median) / scale, scale = IQR/1.349 (the std for a normal
     sample; the std is used where the IQR is 0), floored at ``min_scale``.
 
+    Parameters
+    ----------
+    min_scale : float
+        Smallest scale (a constant feature does not divide by 0).
+    whiten : bool
+        Also decorrelate with the inverse square root of the Ledoit–Wolf covariance.
+
     Attributes
     ----------
     center_, scale_ : ndarray, shape (n_features,)
+    whitener_ : ndarray (n_features, n_features) | None
     """
 
-    def __init__(self, min_scale=1e-6):
+    def __init__(self, min_scale=1e-6, whiten=False):
         self.min_scale = min_scale
+        self.whiten = whiten
 
     def fit(self, X, y=None):
         """Fit the center and scale on ``X`` (n, n_features)."""
@@ -43,12 +53,21 @@ class FeatureScaler(TransformerMixin, BaseEstimator):
         iqr = (q75 - q25) / 1.349
         iqr = np.where(iqr > 0, iqr, X.std(axis=0))
         self.scale_ = np.maximum(iqr, self.min_scale)
+        self.whitener_ = None
+        if self.whiten and X.shape[1] > 1:
+            # Whiten with the shrunk (Ledoit–Wolf) covariance of the standardized features, so
+            # a difference across the device's feature correlations counts fully.
+            z = (X - self.center_) / self.scale_
+            cov = LedoitWolf().fit(z).covariance_
+            vals, vecs = np.linalg.eigh(cov)
+            self.whitener_ = vecs @ np.diag(1.0 / np.sqrt(np.maximum(vals, 1e-6))) @ vecs.T
         return self
 
     def transform(self, X):
         """Standardize ``X``."""
         check_is_fitted(self, "scale_")
-        return (np.asarray(X, float) - self.center_) / self.scale_
+        z = (np.asarray(X, float) - self.center_) / self.scale_
+        return z if self.whitener_ is None else z @ self.whitener_
 
 
 def energy_distance(a, b, *, clip=True):

@@ -51,6 +51,10 @@ class AugmentationFitter(BaseEstimator):
         Augmented copies of each public record per evaluation.
     mains_hz : float | None
         Mains frequency of the mains-band feature.
+    whiten : bool
+        Decorrelate the standardized features with the device records' (shrunk) covariance
+        before the energy distance, so mismatched feature relations (e.g. QRS amplitude vs
+        its band power) count, not only mismatched marginals.
     classifier : {"logistic", "forest"}
         Classifier of the two-sample AUC (reported, not searched on).
     random_state : None | int | numpy.random.Generator
@@ -80,13 +84,15 @@ class AugmentationFitter(BaseEstimator):
     """
 
     def __init__(self, pipeline, search_space=None, n_iter=40, refine_fraction=0.5, n_copies=1,
-                 mains_hz=50.0, classifier="logistic", random_state=None, progress=None):
+                 mains_hz=50.0, whiten=True, classifier="logistic", random_state=None,
+                 progress=None):
         self.pipeline = pipeline
         self.search_space = search_space
         self.n_iter = n_iter
         self.refine_fraction = refine_fraction
         self.n_copies = n_copies
         self.mains_hz = mains_hz
+        self.whiten = whiten
         self.classifier = classifier
         self.random_state = random_state
         self.progress = progress
@@ -138,7 +144,7 @@ class AugmentationFitter(BaseEstimator):
         init_feats = self._features(self.pipeline)
         # One fixed scale for every candidate: the device records' own spread, so a difference
         # counts in units of the device's natural variability (what a classifier sees).
-        self.scaler_ = FeatureScaler(min_scale=1e-3).fit(dev_feats)
+        self.scaler_ = FeatureScaler(min_scale=1e-3, whiten=self.whiten).fit(dev_feats)
         dev_z = self.scaler_.transform(dev_feats)
 
         def score(feats):
@@ -225,6 +231,21 @@ class AugmentationFitter(BaseEstimator):
     def _with(self, params):
         pipe = copy.deepcopy(self.pipeline)
         pipe.set_params(**params)
+        # A searched max_x below the pipeline's fixed min_x (or a min above its max) would make
+        # an invalid range: move the partner along, so every candidate is usable.
+        current = pipe.get_params(deep=True)
+        fix = {}
+        for key, value in params.items():
+            head, sep, tail = key.rpartition("__")
+            for mine, other, bad in (("max_", "min_", lambda v, o: o > v),
+                                     ("min_", "max_", lambda v, o: o < v)):
+                partner = f"{head}{sep}{other}{tail[4:]}"
+                if tail.startswith(mine) and partner not in params and partner in current:
+                    o = current[partner]
+                    if isinstance(o, (int, float)) and not isinstance(o, bool) and bad(value, o):
+                        fix[partner] = value
+        if fix:
+            pipe.set_params(**fix)
         return pipe
 
     def _features(self, pipeline):
