@@ -269,13 +269,13 @@ class Recorder:
         self._drain_queue()  # the old connection's last chunks, before the decoder resets
         self._say(f"RECONNECTING to {self.port_url} ({reason})")
         deadline = time.monotonic() + self.timeouts.reconnect_s
-        backoff = 0.05
+        backoff = 0.02  # opening a missing port is cheap: retry fast, a replug is soon
         while time.monotonic() < deadline and self.stop_requested == 0:
             try:
                 port = open_port(self.port_url, baudrate=self.baud)
             except PortError:
                 time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))
-                backoff = min(1.0, backoff * 2)
+                backoff = min(0.25, backoff * 2)
                 continue
             self._connect(port)
             n_before = self.timeline.n_placed

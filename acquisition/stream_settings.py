@@ -3,7 +3,8 @@
 The values come from several places; this module decides, in one place, which wins
 (the recorder uses it live and :mod:`acquisition.session` again when it builds the FIF):
 
-- sampling rate: ``--sfreq`` > the ``shirt-v1`` info frame > ``device.yaml``;
+- sampling rate: ``--sfreq`` > the ``shirt-v1`` info frame > ``device.yaml`` > 250 Hz
+  for the Cyton;
 - channel names: the info frame > ``device.yaml`` > ``ch1…chN``; leads from
   ``device.yaml`` (matched by name, else by position), else the name itself when it is
   a standard lead name (``I``, ``V1``…);
@@ -26,6 +27,7 @@ from shirtecg_common.errors import UserError
 FULL_SCALE_24 = 2 ** 23 - 1
 LEAD_NAMES = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 CYTON_VOLTS_PER_COUNT = 4.5 / 24 / FULL_SCALE_24
+CYTON_SFREQ = 250.0
 
 
 @dataclass
@@ -133,6 +135,8 @@ def resolve_settings(fmt, n_channels, *, info=None, device=None, sfreq=None, sca
     rate = sfreq if sfreq is not None else (info or {}).get("sfreq")
     if rate is None and device:
         rate = device["sfreq"]
+    if rate is None and fmt == "openbci-cyton":
+        rate = CYTON_SFREQ  # the Cyton's fixed serial rate
     if rate is None:
         raise UserError(f"{fmt}: sampling rate unknown; give --sfreq HZ or --device device.yaml")
 
