@@ -6,6 +6,11 @@ activity noise (:mod:`acquisition.activity_noise`) and a pty device emulator
 (:mod:`acquisition.emulator`).
 """
 
-from acquisition.decoders import FORMATS, DecodedBlock, Decoder, get_decoder
+from acquisition.decoders import FORMATS, DecodedBlock, Decoder, get_decoder, scale_from_gain
+from acquisition.device import DeviceConfig, load_device, reconcile_info
 
-__all__ = ["FORMATS", "DecodedBlock", "Decoder", "get_decoder"]
+# the emulator and the noise synthesis import scipy: reach them as acquisition.emulator /
+# acquisition.activity_noise (kept out of here so ``shirtecg --help`` stays fast)
+
+__all__ = ["FORMATS", "DecodedBlock", "Decoder", "DeviceConfig", "get_decoder", "load_device",
+           "reconcile_info", "scale_from_gain"]

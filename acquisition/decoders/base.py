@@ -104,8 +104,11 @@ class Decoder:
         self._last_seq = None
         self._in_sync = True  # False after a skip: the next good frame ends a resync episode
 
-    def feed(self, chunk) -> DecodedBlock:
-        """Decode the bytes in ``chunk`` (plus any partial frame kept from earlier chunks)."""
+    def feed(self, chunk, t_s=None) -> DecodedBlock:
+        """Decode the bytes in ``chunk`` (plus any partial frame kept from earlier chunks).
+
+        ``t_s`` is the host receive time; only formats with a narrow counter use it (Cyton).
+        """
         data = self._buf + bytes(chunk) if self._buf else bytes(chunk)
         block, keep = self._parse(data, final=False)
         self._buf = data[keep:]
@@ -138,13 +141,6 @@ class Decoder:
         if n_bytes > 0:
             self.stats["junk_bytes"] += int(n_bytes)
             self._in_sync = False
-
-    def _good_frame(self):
-        """Book-keeping for a valid frame: ends a resync episode."""
-        self.stats["frames"] += 1
-        if not self._in_sync:
-            self.stats["resyncs"] += 1
-            self._in_sync = True
 
     _after_reset = False
 

@@ -112,7 +112,9 @@ class CytonDecoder(Decoder):
                 self._after_reset = False
                 self._skipped_since_good = 0
                 starts.append(i)
-                self._good_frame()
+                if not self._in_sync:  # a valid frame ends a resync episode
+                    self.stats["resyncs"] += 1
+                    self._in_sync = True
                 pos = i + PACKET_BYTES
                 continue
             if not stop_ok and i >= bad_end:
@@ -121,6 +123,7 @@ class CytonDecoder(Decoder):
             self._in_sync = False
             pos = i + 1
         self._bad_left = max(0, bad_end - keep)
+        self.stats["frames"] += len(starts)
         if starts:
             self._last_good_time = self._now
         return self._decode(data, starts, ambiguous), keep

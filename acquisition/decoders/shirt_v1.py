@@ -104,7 +104,9 @@ class ShirtV1Decoder(Decoder):
                     expected = length
                 if length == expected:
                     starts.append(i)
-                    self._good_frame()
+                    if not self._in_sync:  # a valid frame ends a resync episode
+                        self.stats["resyncs"] += 1
+                        self._in_sync = True
                 else:  # a valid frame of another channel count: the device changed mode
                     self.stats["length_errors"] = self.stats.get("length_errors", 0) + 1
             else:
@@ -120,6 +122,7 @@ class ShirtV1Decoder(Decoder):
                     self._in_sync = True
             pos = end
         self._bad_left = max(0, bad_end - keep)
+        self.stats["frames"] += len(starts)
         block = self._decode_samples(data, starts, messages)
         block.message_pos = message_pos
         return block, keep
