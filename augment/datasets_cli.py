@@ -91,6 +91,10 @@ def run_command(args):
 
     reader = _reader(args, on_error=args.on_error)
     pipeline, profile_hash = _pipeline(args)
+    dropped = getattr(pipeline, "dropped_steps", None)
+    if dropped and not args.quiet:
+        print(f"note: no --profile given, so these steps that need one are left out: "
+              f"{', '.join(dropped)}", file=sys.stderr)
     label_map = load_label_map(args.labels)
     summary = run_augmentation(
         reader, pipeline, args.out, copies=args.copies, fmt=args.format, workers=args.workers,

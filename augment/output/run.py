@@ -177,6 +177,7 @@ def _freeze(out, reader, pipeline, label_map, *, profile_hash, source_root, **se
            "output_leads": list(getattr(pipeline, "output_leads", ())) or None,
            **{k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()},
            "pipeline_sha256": _sha256_text(pipe_yaml), "profile_sha256": profile_hash,
+           "dropped_steps": list(getattr(pipeline, "dropped_steps", None) or []),
            "label_map_sha256": _sha256_text(labels_yaml), "classes": list(label_map.classes)}
     text = json.dumps(run, indent=1, sort_keys=True) + "\n"
     run_path = out / "run.json"

@@ -142,7 +142,7 @@ class ShardJob:
             raise UserError(f"records have different lengths ({desc} samples); pick one "
                             "length with --duration SECONDS")
         x = np.stack([r.signal for r in records])
-        batch = np.repeat(x, self.copies, axis=0)
+        batch = x if self.copies == 1 else np.repeat(x, self.copies, axis=0)
         seeds = [record_seed_sequence(self.seed, r.record_id, c)
                  for r in records for c in range(self.copies)]
         out = np.asarray(self.pipeline(batch, self.reader.sfreq, random_state=seeds),
