@@ -31,6 +31,7 @@ from collections import defaultdict
 import numpy as np
 
 from augment.base import BaseTransform
+from augment.transforms._linear import EYE8, apply_matrices, is_linear
 from shirtecg_common.errors import UserError
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -90,6 +91,11 @@ def name_steps(transforms, owner="Compose", reserved=()) -> list:
 
 
 @functools.lru_cache(maxsize=None)
+def _param_names(cls) -> tuple:
+    return tuple(cls._get_param_names())
+
+
+@functools.lru_cache(maxsize=None)
 def _takes_inplace(cls) -> bool:
     return "inplace" in inspect.signature(cls.transform_batch).parameters
 
@@ -118,12 +124,18 @@ class BaseComposition(BaseTransform):
     @property
     def named_transforms(self) -> list:
         """``[(step name, transform), …]``."""
-        return name_steps(self.transforms, type(self).__name__, tuple(self._get_param_names()))
+        return name_steps(self.transforms, type(self).__name__, _param_names(type(self)))
 
     @property
     def keeps_independent_leads(self):
         """False when a child turns the leads into device channels (an output stage)."""
         return all(t.keeps_independent_leads for _, t in self.named_transforms)
+
+    @property
+    def is_linear(self):
+        """True when every child is a per-record lead matrix (then the whole is one, too)."""
+        named = self.named_transforms
+        return bool(named) and all(is_linear(t) for _, t in named)
 
     def get_params(self, deep=True):
         """Parameters; with ``deep``, also every step and its ``step__param`` values."""
@@ -219,6 +231,39 @@ class BaseComposition(BaseTransform):
     def _choose(self, rngs) -> list:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def linear_batch(self, x8, sfreq, rngs):
+        """Same draws and records as :meth:`transform_batch`, as one matrix per record.
+
+        Only for linear compositions (:attr:`is_linear`); ``x8`` is not read.
+        """
+        self._check_p()
+        self._validate_params(sfreq)
+        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        records = [{"applied": bool(a)} for a in applied]
+        m = np.broadcast_to(EYE8, (len(rngs), 8, 8)).copy()
+        idx = np.flatnonzero(applied)
+        if len(idx) == 0:
+            return m, records
+        sub_rngs = [rngs[i] for i in idx]
+        named = self.named_transforms
+        chosen = self._choose(sub_rngs)
+        sub_m = m[idx]
+        for k, (name, t) in enumerate(named):
+            sel = np.flatnonzero([k in c for c in chosen])
+            if len(sel) == 0:
+                continue
+            mk, recs = t.linear_batch(x8, sfreq, [sub_rngs[j] for j in sel])
+            sub_m[sel] = mk @ sub_m[sel]
+            for j, r in zip(sel, recs):
+                records[idx[j]][name] = r
+        m[idx] = sub_m
+        if self._records_choice:
+            for j, i in enumerate(idx):
+                choice = [named[k][0] for k in sorted(chosen[j])]
+                records[i] = {"applied": True, "chosen": choice,
+                              **{k: v for k, v in records[i].items() if k != "applied"}}
+        return m, records
+
     def _run(self, x8, sfreq, rngs, owned=False):
         """Run on records that passed the gate; returns ``(out, per-record dicts, chosen)``."""
         chosen = self._choose(rngs)
@@ -227,6 +272,9 @@ class BaseComposition(BaseTransform):
 
     def transform_batch(self, x8, sfreq, rngs, inplace=False):
         """Gate each record with ``p``, then run the children; see :class:`BaseTransform`."""
+        if self.is_linear:  # one fused matrix product instead of a pass per child
+            m, records = self.linear_batch(x8, sfreq, rngs)
+            return apply_matrices(m, x8), records
         self._check_p()
         self._validate_params(sfreq)
         applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
@@ -283,10 +331,19 @@ class Compose(BaseComposition):
 
     def _run(self, x8, sfreq, rngs, owned=False):
         records = [{} for _ in rngs]
+        pending = None  # product of the lead matrices of a run of linear steps
         for name, t in self.named_transforms:
-            x8, recs, owned = run_step(t, x8, sfreq, rngs, owned)
+            if is_linear(t):
+                m, recs = t.linear_batch(x8, sfreq, rngs)
+                pending = m if pending is None else m @ pending
+            else:
+                if pending is not None:
+                    x8, owned, pending = apply_matrices(pending, x8), True, None
+                x8, recs, owned = run_step(t, x8, sfreq, rngs, owned)
             for rec, r in zip(records, recs):
                 rec[name] = r
+        if pending is not None:
+            x8 = apply_matrices(pending, x8)
         return x8, records, None
 
 

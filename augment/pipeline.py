@@ -43,6 +43,8 @@ class Pipeline(Compose):
     """
 
     p = 1.0
+    #: A pipeline is never fused into an enclosing run of lead matrices (it draws no gate).
+    is_linear = False
 
     def __init__(self, transforms, name=None, description=None, recommended_copies=None,
                  tunable=None):

@@ -100,10 +100,3 @@ def resample_rows(x, pos):
         b *= w
         np.add(a, b, out=out[i])
     return out
-
-
-def lead_correction(x, m):
-    """``x + m @ x`` per record: ``x`` ``(n, 8, T)``, ``m`` ``(n, 8, 8)`` → float32."""
-    m = np.asarray(m, dtype=np.float32)
-    m = m + np.eye(m.shape[-1], dtype=np.float32)
-    return np.matmul(m, x)

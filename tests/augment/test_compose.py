@@ -127,3 +127,49 @@ def test_composition_does_not_modify_its_input():
         out, _ = comp.transform_batch(x, 500.0, make_rngs(3, 5))
         np.testing.assert_array_equal(x, before)
         assert not np.array_equal(out, before)
+
+
+def test_fused_lead_matrices_match_step_by_step():
+    """A run of linear steps (fused into one matrix per record) draws and records exactly what
+    running the steps one by one does, and gives the same signal to float32 rounding."""
+    from augment import ElectrodeDisplacement, HeartAxisRotation, LeadVectorRotation
+    from augment.transforms._linear import is_linear
+
+    steps = [ElectrodeDisplacement(p=0.7), SomeOf([LeadVectorRotation(p=1.0),
+                                                    HeartAxisRotation(p=0.5)], (1, 2)),
+             OneOf([AmplitudeScale(p=1.0)], p=0.5)]
+    fused = Compose(steps)
+    assert fused.is_linear and all(is_linear(s) for s in steps)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(6, 8, 500)).astype(np.float32)
+    out, recs = fused.transform_batch(x, 500.0, make_rngs(list(range(6)), 6))
+    ref, ref_recs = x, [{"applied": True} for _ in range(6)]
+    rngs = make_rngs(list(range(6)), 6)
+    for rng_ in rngs:
+        rng_.random()  # the Compose gate (p=1)
+    for name, step in fused.named_transforms:
+        # step by step through the non-fused code path of each step
+        if isinstance(step, (SomeOf, OneOf)):
+            ref, r = _unfused(step, ref, rngs)
+        else:
+            ref, r = step.transform_batch(ref, 500.0, rngs)
+        for a, b in zip(ref_recs, r):
+            a[name] = b
+    assert recs == ref_recs
+    np.testing.assert_allclose(out, ref, atol=1e-5)
+
+
+def _unfused(comp, x, rngs):
+    """Run a composition through its generic (gather/apply/scatter) path."""
+    comp._check_p()
+    applied = np.array([rng.random() < comp.p for rng in rngs])
+    records = [{"applied": bool(a)} for a in applied]
+    idx = np.flatnonzero(applied)
+    out, sub, chosen = comp._run(x[idx], 500.0, [rngs[i] for i in idx], owned=True)
+    names = [n for n, _ in comp.named_transforms]
+    for j, i in enumerate(idx):
+        records[i]["chosen"] = [names[k] for k in sorted(chosen[j])]
+        records[i].update(sub[j])
+    full = x.copy()
+    full[idx] = out
+    return full, records

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from augment import leads as _leads
-from augment.base import BaseTransform
-from augment.transforms._common import check_leads, check_pair, lead_correction, uniform
+from augment.transforms._common import check_leads, check_pair, uniform
 from augment.transforms._geometry import correction_matrix
+from augment.transforms._linear import BaseLinearTransform
 from augment.transforms.anatomical import torso_model
 from shirtecg_common.validation import check_option
 
 
-class ElectrodeDisplacement(BaseTransform):
+class ElectrodeDisplacement(BaseLinearTransform):
     """Move the electrodes as a shirt does, and re-project the heart dipole.
 
     The chest electrodes are woven into one garment, so they move together: the whole
@@ -88,10 +88,10 @@ class ElectrodeDisplacement(BaseTransform):
         return {"shift_cm": shift, "direction_deg": direction, "limb_fraction": limb,
                 "chest_offsets_cm": offsets}
 
-    def apply(self, x, sfreq, params):
+    def lead_matrices(self, params):
         positions = self.positions(params["chest_offsets_cm"], params["limb_fraction"])
         new_dower = torso_model.displaced_dower(positions)
-        return lead_correction(x, correction_matrix(new_dower, self.vcg_method))
+        return np.eye(8) + correction_matrix(new_dower, self.vcg_method)
 
     @staticmethod
     def positions(chest_offsets_cm, limb_fraction):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from augment import leads as _leads
-from augment.base import BaseTransform
-from augment.transforms._common import check_pair, lead_correction, signed_uniform, uniform
+from augment.transforms._common import check_pair, signed_uniform, uniform
 from augment.transforms._geometry import correction_matrix, rotation_xyz
+from augment.transforms._linear import BaseLinearTransform
 from shirtecg_common.validation import check_option
 
 
-class HeartAxisRotation(BaseTransform):
+class HeartAxisRotation(BaseLinearTransform):
     """Turn and scale the heart dipole: a different heart position and body build.
 
     The VCG ``d`` becomes ``s · R · d`` with ``R`` small rotations about the X, Y and Z
@@ -55,8 +55,8 @@ class HeartAxisRotation(BaseTransform):
         return {"angles_deg": signed_uniform(rngs, self.min_angle_deg, self.max_angle_deg, 3),
                 "scale": uniform(rngs, self.min_scale, self.max_scale)}
 
-    def apply(self, x, sfreq, params):
+    def lead_matrices(self, params):
         rot = rotation_xyz(np.deg2rad(np.asarray(params["angles_deg"], dtype=np.float64)))
         scale = np.asarray(params["scale"], dtype=np.float64)[:, None, None]
         new_dower = scale * (_leads.DOWER @ rot)
-        return lead_correction(x, correction_matrix(new_dower, self.vcg_method))
+        return np.eye(8) + correction_matrix(new_dower, self.vcg_method)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.base import BaseTransform
-from augment.transforms._common import check_pair, uniform
+from augment.transforms._common import check_pair
+from augment.transforms._linear import BaseLinearTransform
 
 
-class PrecordialLimbScale(BaseTransform):
+class PrecordialLimbScale(BaseLinearTransform):
     """Scale V1–V6 by one gain and I, II (hence III, aVR, aVL, aVF) by another.
 
     Models chest-wall thickness and breast tissue (precordial amplitudes vary widely
@@ -52,3 +52,9 @@ class PrecordialLimbScale(BaseTransform):
         x[:, :2] *= np.asarray(params["limb_scale"], dtype=np.float32)[:, None, None]
         x[:, 2:] *= np.asarray(params["precordial_scale"], dtype=np.float32)[:, None, None]
         return x
+
+    def lead_matrices(self, params):
+        limb = np.asarray(params["limb_scale"], dtype=np.float64)
+        chest = np.asarray(params["precordial_scale"], dtype=np.float64)
+        diag = np.concatenate([np.repeat(limb[:, None], 2, 1), np.repeat(chest[:, None], 6, 1)], 1)
+        return np.eye(8) * diag[:, None, :]

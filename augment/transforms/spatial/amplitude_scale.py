@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.base import BaseTransform
 from augment.transforms._common import check_pair, uniform
+from augment.transforms._linear import BaseLinearTransform
 
 
-class AmplitudeScale(BaseTransform):
+class AmplitudeScale(BaseLinearTransform):
     """Multiply each independent lead (I, II, V1–V6) by its own gain.
 
     Models electrode-contact and gain differences between channels. The derived leads
@@ -44,3 +44,7 @@ class AmplitudeScale(BaseTransform):
     def apply(self, x, sfreq, params):
         x *= np.asarray(params["scale"], dtype=np.float32)[:, :, None]
         return x
+
+    def lead_matrices(self, params):
+        scale = np.asarray(params["scale"], dtype=np.float64)
+        return np.eye(8) * np.broadcast_to(scale, (len(scale), 8))[:, None, :]

@@ -5,19 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from augment import leads as _leads
-from augment.base import BaseTransform
 from augment.transforms._common import (
     check_count,
     check_leads,
     check_pair,
-    lead_correction,
     signed_uniform,
 )
 from augment.transforms._geometry import correction_matrix, rotation_about
+from augment.transforms._linear import BaseLinearTransform
 from shirtecg_common.validation import check_option
 
 
-class LeadVectorRotation(BaseTransform):
+class LeadVectorRotation(BaseLinearTransform):
     """Turn the lead vector of one or more independent leads by a small angle.
 
     A lead sees the heart dipole through its lead vector (its row of the Dower matrix);
@@ -79,11 +78,11 @@ class LeadVectorRotation(BaseTransform):
             axes[i, chosen] = u / np.linalg.norm(u, axis=1, keepdims=True)
         return {"angle_deg": angles, "axis": axes}
 
-    def apply(self, x, sfreq, params):
+    def lead_matrices(self, params):
         angles = np.deg2rad(np.asarray(params["angle_deg"], dtype=np.float64))
         axes = np.asarray(params["axis"], dtype=np.float64)
         n = len(angles)
         safe_axes = np.where(angles[..., None] == 0, [1.0, 0.0, 0.0], axes).reshape(-1, 3)
         rot = rotation_about(safe_axes, angles.reshape(-1)).reshape(n, 8, 3, 3)
         new_dower = np.einsum("nlij,lj->nli", rot, _leads.DOWER)
-        return lead_correction(x, correction_matrix(new_dower, self.vcg_method))
+        return np.eye(8) + correction_matrix(new_dower, self.vcg_method)
