@@ -51,8 +51,9 @@ class SocketShirt:
     """
 
     def __init__(self, codes, sfreq=500.0, disconnect_after=None, down_s=0.4,
-                 info_extra=None):
+                 info_extra=None, status=0xC00000):
         self.codes = np.asarray(codes)
+        self.status = status
         self.sfreq = sfreq
         self.disconnect_after = disconnect_after
         self.down_s = down_s
@@ -115,7 +116,7 @@ class SocketShirt:
                         if out:
                             conn.sendall(out)
                         return True
-                    out += shirt_frame(seq, self.codes[seq])
+                    out += shirt_frame(seq, self.codes[seq], self.status)
                     self.sent.append(seq)
                 next_seq = max(next_seq, due)
             if out:

@@ -73,3 +73,47 @@ def test_recover_rebuilds_the_same_session(tmp_path, codes):
     assert raw2.info["meas_date"] == first[0].info["meas_date"]
     expected = expected_volts(codes, dev.sent, 300, [VPC] * 3)
     np.testing.assert_array_equal(first[0].get_data(), expected)
+
+
+class _Terminal:
+    """A stand-in for a terminal: collects what the recorder draws."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_status_line_and_device_yaml_mismatch(tmp_path, codes):
+    codes = codes.copy()
+    codes[:, 2] = 1234  # a flat channel
+    status = 0xC00000 | (0b1 << 12) | (0b100 << 4)  # electrode 1 P and 3 N off
+    dev = SocketShirt(codes, sfreq=500.0, status=status)
+    device = {"path": None, "name": "proto", "format": "shirt-v1", "sfreq": 250.0,
+              "channels": [{"name": "E1", "lead": "I"}, {"name": "E2", "lead": "II"},
+                           {"name": "E3", "lead": "V1"}],
+              "volts_per_count": [1e-7] * 3, "calibrated": False, "adc_bits": 24,
+              "baud": None, "usb": None}
+    term = _Terminal()
+    try:
+        path, meta = Recorder(dev.url, "shirt-v1", tmp_path, "st", [make_step("sitting", 1.0)],
+                              device=device, timeouts=FAST, stream=term).run()
+    finally:
+        dev.close()
+    assert "warning: device.yaml and device disagree on sfreq: info frame 500 Hz, " \
+           "device.yaml 250 Hz" in term.text
+    assert any(m.startswith("scale:") for m in meta["mismatches"])
+    assert meta["sfreq"] == 500 and meta["volts_per_count"] == [VPC] * 3  # the device wins
+    assert [c["lead"] for c in meta["channels"]] == ["I", "II", "V1"]  # leads from the yaml
+    lines = [x for x in term.text.split("\r") if "RMS µV" in x]
+    assert lines, term.text
+    last = lines[-1]
+    assert "sitting" in last and "flat E3" in last and "lead-off 1P,3N" in last
+    assert "loss 0.00%" in last and "railed" in last
