@@ -151,7 +151,7 @@ class ActivityNoise:
         self._slow = _Filtered(signal.butter(1, min(0.1, 0.4 * nyq), fs=fs, output="sos"), 3, fs)
         self._bursts = []  # [start_sample, length, amplitude]
         rate = self.p["burst_rate"]
-        self._next_burst = int(rng.exponential(1 / rate) * fs) if rate > 0 else None
+        self._next_burst = int(self._gap_s(rng) * fs) if rate > 0 else None
 
     def _generate(self, n):
         rng, fs, p = self._rng, self.sfreq, self.p
@@ -205,6 +205,10 @@ class ActivityNoise:
 
     _last_step = 0.0
 
+    def _gap_s(self, rng):
+        """Pause before the next burst: gamma(3), so movements repeat more regularly than Poisson."""
+        return rng.gamma(3.0, 1.0 / (3.0 * self.p["burst_rate"]))
+
     def _burst_envelope(self, t):
         """Sum of raised-cosine bursts (0…1) at samples ``t``; bursts drawn ahead as needed."""
         env = np.zeros(t.size)
@@ -214,7 +218,7 @@ class ActivityNoise:
         while self._next_burst < end:
             length = max(int(rng.uniform(0.4, 1.5) * fs), 2)
             self._bursts.append((self._next_burst, length, rng.uniform(0.5, 1.0)))
-            self._next_burst += length + int(rng.exponential(1 / self.p["burst_rate"]) * fs)
+            self._next_burst += length + int(self._gap_s(rng) * fs)
         keep = []
         for start, length, amp in self._bursts:
             lo, hi = max(start, int(t[0])), min(start + length, end)
