@@ -133,7 +133,7 @@ VCG_METHODS = {"kors": KORS, "inverse_dower": INVERSE_DOWER}
 
 
 def vcg_matrix(method="kors") -> np.ndarray:
-    """The ``(3, 8)`` independent-leads → VCG matrix named ``method`` (``kors``, ``inverse_dower``)."""
+    """The ``(3, 8)`` independent-leads → VCG matrix ``method`` (``kors``, ``inverse_dower``)."""
     if method not in VCG_METHODS:
         raise ValueError(
             f"VCG method must be one of {', '.join(map(repr, VCG_METHODS))}, got {method!r}"

@@ -9,8 +9,8 @@ the subclass tree, so a new transform needs no extra registration line.
 from __future__ import annotations
 
 import importlib
-import re
 import pkgutil
+import re
 
 from augment.base import BaseTransform
 from shirtecg_common.errors import ConfigError

@@ -24,7 +24,8 @@ def _fixed_displacement(up_cm=0.0, limb_fraction=0.0, electrodes=torso_model.CHE
 def test_torso_model_rows_point_like_dower_and_nominal_is_identity():
     """Model lead vectors lie within 30° of the Dower rows; no move → D' = D, x' = x."""
     m = torso_model.model_lead_vectors(torso_model.nominal_positions())
-    cos = np.sum(m * leads.DOWER, 1) / np.linalg.norm(m, axis=1) / np.linalg.norm(leads.DOWER, axis=1)
+    norms = np.linalg.norm(m, axis=1) * np.linalg.norm(leads.DOWER, axis=1)
+    cos = np.sum(m * leads.DOWER, 1) / norms
     assert np.all(np.degrees(np.arccos(cos)) < 30), np.degrees(np.arccos(cos))
     np.testing.assert_allclose(torso_model.displaced_dower(torso_model.nominal_positions()[None]),
                                leads.DOWER[None], atol=1e-12)

@@ -134,7 +134,8 @@ def test_yaml_and_pickle_round_trip(name, tmp_path):
 def _range_pair(t):
     params = t.get_params()
     for key, value in params.items():
-        if key.startswith("min_") and f"max_{key[4:]}" in params and isinstance(value, (int, float)):
+        numeric = isinstance(value, (int, float))
+        if key.startswith("min_") and f"max_{key[4:]}" in params and numeric:
             return key, f"max_{key[4:]}"
     return None
 

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from augment import AmplitudeScale, InterLeadDelay, LeadVectorRotation, TimeShift, TimeStretch
-from augment import leads
+from augment import (
+    AmplitudeScale,
+    InterLeadDelay,
+    LeadVectorRotation,
+    TimeShift,
+    TimeStretch,
+    leads,
+)
 from tests.augment.ecg_fixtures import synthetic_ecg
 
 SFREQ = 500.0

@@ -1,4 +1,4 @@
-"""Shirt electrode displacement: precordial electrodes on/off the V1–V6 arc, limb electrodes on the torso."""
+"""Shirt electrode displacement: chest electrodes on/off the V1–V6 arc, limb ones on the torso."""
 
 from __future__ import annotations
 
