@@ -207,6 +207,8 @@ class SyntheticReader(BaseReader):
     def __init__(self, n_records=100, sfreq=500.0, duration_s=10.0, seed=0, classes=None,
                  on_error="raise"):
         super().__init__(sfreq=sfreq, duration_s=duration_s, on_error=on_error)
+        if duration_s is None:
+            raise UserError("synthetic: duration_s (the length of every record, s) is required")
         if int(n_records) < 1:
             raise UserError(f"synthetic: n_records must be >= 1, got {n_records}")
         self.n_records = int(n_records)

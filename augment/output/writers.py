@@ -51,8 +51,9 @@ class HDF5ShardWriter:
         self._f = h5py.File(self.tmp, "w", libver="latest", track_order=False)
         opts = dict(chunks=True, track_times=False)
         self.ecg = self._f.create_dataset("ecg", shape=(0, n_leads, n_times), dtype="f4",
-                                          maxshape=(None, n_leads, n_times),
-                                          chunks=(1, n_leads, n_times), track_times=False)
+                                          maxshape=(None, n_leads, n_times or None),
+                                          chunks=(1, max(n_leads, 1), max(n_times, 1)),
+                                          track_times=False)
         self.ecg.attrs["sfreq"] = float(sfreq)
         self.ecg.attrs["leads"] = list(leads)
         self.ecg.attrs["units"] = "mV"

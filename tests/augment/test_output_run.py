@@ -174,6 +174,13 @@ def test_on_error_skip_reports_and_continues(shared_data, tmp_path):
     assert s["complete"] and s["n_skipped"] == 1
     assert [r["source_record"] for r in _manifest(tmp_path / "b")] == ["HR06000", "HR06002"]
     assert "HR06001" in (tmp_path / "b" / "skipped.csv").read_text()
+    # A shard whose every record is broken is still a complete, empty, well-formed shard.
+    s = run_augmentation(WFDBFolderReader(root, on_error="skip"), GainPipeline(),
+                         tmp_path / "c", copies=1, shard_size=1, quiet=True)
+    assert s["complete"] and s["n_shards"] == 3
+    with h5py.File(tmp_path / "c" / "shards" / "shard-00001.h5") as f:
+        assert f["ecg"].shape[0] == 0
+    assert len(_manifest(tmp_path / "c")) == 2
 
 
 def test_bad_arguments(tmp_path):
