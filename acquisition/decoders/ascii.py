@@ -14,6 +14,7 @@ import numpy as np
 from acquisition.decoders.base import Decoder, DecodedBlock
 
 _ALLOWED = frozenset(b"0123456789-+, \t\r")
+_ALLOWED_NL = bytes(_ALLOWED) + b"\n"
 
 
 class AsciiDecoder(Decoder):
@@ -54,6 +55,9 @@ class AsciiDecoder(Decoder):
         body = data[:keep]
         if not body:
             return DecodedBlock.empty(self.n_channels), keep
+        values = self._fast(body)
+        if values is not None:
+            return self._block(values, []), keep
         lines = body.split(b"\n")
         lines.pop()
         rows, bad = self._select(lines, strict=False)
@@ -63,6 +67,23 @@ class AsciiDecoder(Decoder):
             rows, bad = self._select(lines, strict=True)
             values = self._to_int(rows)
         return self._block(values, bad), keep
+
+    def _fast(self, body):
+        """All lines well-formed (the usual case): check them with numpy, parse in one go."""
+        n_fields = self._n_fields()
+        if n_fields is None or body.translate(None, _ALLOWED_NL):
+            return None
+        arr = np.frombuffer(body, dtype=np.uint8)
+        ends = np.flatnonzero(arr == 0x0A)
+        commas_before = np.searchsorted(np.flatnonzero(arr == 0x2C), ends)
+        if np.any(np.diff(commas_before, prepend=0) != n_fields - 1):
+            return None
+        tokens = body.replace(b"\n", b",")[:-1].split(b",")
+        try:  # int() takes surrounding blanks and "\r"; an empty field raises
+            flat = np.fromiter(map(int, tokens), dtype=np.int64, count=len(tokens))
+        except ValueError:
+            return None
+        return flat.reshape(len(ends), n_fields)
 
     def _select(self, lines, strict):
         """Split lines into parseable rows and ``bad`` = [(rows before it, n_bytes)]."""
