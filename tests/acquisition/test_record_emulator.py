@@ -2,9 +2,13 @@
 
 The emulator plays back a file of known 24-bit codes, so every sample in the FIF can be
 checked bit-exactly against what was sent; its fault log says exactly what it injected.
+The two sessions (clean, and with every kind of fault) are recorded at the same time.
 """
 
 from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -16,16 +20,38 @@ from record_helpers import (VPC, gap_list, logged_lost, read_fault_log, start_em
                             stop_emulator)
 
 FAST = RecordTimeouts(handshake_s=3.0, stall_s=0.3, reconnect_s=4.0, fsync_s=0.2)
+CLEAN_STEPS = [make_step("sitting", 0.8, "Sit still."), make_step("arm_movement", 0.8, "Swing.")]
+FAULT_STEPS = [make_step("walking", 1.2), make_step("rest", 1.2)]
+FAULTS = "drop=0.02,crc=0.01,junk=0.02,stall=0.6@0.6s,unplug=0.4@1.5s"
+
+
+def _record(src, tmp, name, steps, extra=(), stream=None):
+    proc, port = start_emulator("--format", "shirt-v1", "--playback", src, "--sfreq", 500,
+                                *extra)
+    try:
+        return Recorder(port, "shirt-v1", tmp, name, steps, timeouts=FAST,
+                        quiet=stream is None, stream=stream).run()
+    finally:
+        stop_emulator(proc)
 
 
 @pytest.fixture(scope="module")
-def codes_csv(tmp_path_factory):
+def sessions(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
     rng = np.random.default_rng(11)
     codes = rng.integers(-2**23, 2**23, size=(3000, 4))
     codes[0] = [2**23 - 1, -2**23, 0, -1]
-    path = tmp_path_factory.mktemp("src") / "codes.csv"
-    np.savetxt(path, codes, fmt="%d", delimiter=",")
-    return path, codes
+    src = tmp / "codes.csv"
+    np.savetxt(src, codes, fmt="%d", delimiter=",")
+    log = tmp / "faults.jsonl"
+    prompts = io.StringIO()
+    with ThreadPoolExecutor(2) as pool:
+        clean = pool.submit(_record, src, tmp, "clean", CLEAN_STEPS, stream=prompts)
+        faulty = pool.submit(_record, src, tmp, "faults", FAULT_STEPS,
+                             ("--seed", 5, "--faults", FAULTS, "--fault-log", log))
+        clean, faulty = clean.result()[0], faulty.result()[0]
+    return {"codes": codes, "clean": clean, "faults": faulty, "log": read_fault_log(log),
+            "prompts": prompts.getvalue()}
 
 
 def _ann(raw, sfreq):
@@ -34,49 +60,33 @@ def _ann(raw, sfreq):
                       np.round(a.duration * sfreq).astype(int).tolist()))
 
 
-def test_protocol_recording_is_bit_exact(tmp_path, codes_csv, capsys):
-    src, codes = codes_csv
-    proc, port = start_emulator("--format", "shirt-v1", "--playback", src, "--sfreq", 500)
-    steps = [make_step("sitting", 1.0, "Sit still."), make_step("arm_movement", 1.0, "Swing.")]
-    try:
-        path, meta = Recorder(port, "shirt-v1", tmp_path, "e2e", steps, timeouts=FAST).run()
-    finally:
-        stop_emulator(proc)
-    raw, m = read_session(path)
-    assert raw.n_times == 1000 and raw.info["sfreq"] == 500
-    np.testing.assert_array_equal(raw.get_data(picks="all"), codes[:1000].T * VPC)
+def test_protocol_recording_is_bit_exact(sessions):
+    raw, m = read_session(sessions["clean"])
+    assert raw.n_times == 800 and raw.info["sfreq"] == 500
+    np.testing.assert_array_equal(raw.get_data(picks="all"), sessions["codes"][:800].T * VPC)
     assert m["volts_per_count"] == [VPC] * 4 and m["scale_source"] == "info frame"
     assert m["counts"] == {"frames": m["counts"]["frames"], "crc_errors": 0, "resyncs": 0,
                            "junk_bytes": 0, "lost_samples": 0, "reconnects": 0}
-    assert m["counts"]["frames"] >= 1000 and m["gaps"] == []
-    assert _ann(raw, 500) == [("arm_movement", 500, 500), ("sitting", 0, 500)]
-    assert m["protocol"] == steps and m["format"] == "shirt-v1"
+    assert m["counts"]["frames"] >= 800 and m["gaps"] == []
+    assert _ann(raw, 500) == [("arm_movement", 400, 400), ("sitting", 0, 400)]
+    assert m["protocol"] == CLEAN_STEPS and m["format"] == "shirt-v1"
     assert m["firmware"] and m["device"]
-    err = capsys.readouterr().err
-    assert "[1/2] sitting for 1 s: Sit still." in err and "[2/2] arm_movement" in err
+    prompts = sessions["prompts"]
+    assert "[1/2] sitting for 0.8 s: Sit still." in prompts
+    assert "[2/2] arm_movement for 0.8 s: Swing." in prompts
+    assert "\r" not in prompts  # no status line when not on a terminal
 
 
-def test_faults_are_counted_exactly_and_unplug_continues_the_file(tmp_path, codes_csv):
-    src, codes = codes_csv
-    log_path = tmp_path / "faults.jsonl"
-    proc, port = start_emulator(
-        "--format", "shirt-v1", "--playback", src, "--sfreq", 500, "--seed", 5,
-        "--faults", "drop=0.02,crc=0.01,junk=0.02,stall=0.7@0.8s,unplug=0.4@2.0s",
-        "--fault-log", log_path)
-    steps = [make_step("walking", 1.5), make_step("rest", 1.5)]
-    try:
-        path, meta = Recorder(port, "shirt-v1", tmp_path, "f", steps, timeouts=FAST,
-                              quiet=True).run()
-    finally:
-        stop_emulator(proc)
-    raw, m = read_session(path)
-    log = read_fault_log(log_path)
+def test_faults_are_counted_exactly_and_unplug_continues_the_file(sessions):
+    raw, m = read_session(sessions["faults"])
+    log, codes = sessions["log"], sessions["codes"]
     n = raw.n_times
-    assert n == 1500
+    assert n == 1200
     lost = logged_lost(log, n)
     data = raw.get_data(picks="all")
-    # NaN exactly where nothing arrived
-    assert gap_list(np.isfinite(data[0])) == gap_list(~lost), [r for r in log if r["kind"] not in ("drop", "crc", "junk")]
+    # NaN exactly where nothing arrived intact, and every other sample bit-exact.
+    assert gap_list(np.isfinite(data[0])) == gap_list(~lost), \
+        [r for r in log if r["kind"] not in ("drop", "crc", "junk")]
     np.testing.assert_array_equal(data[:, ~lost], codes[:n][~lost].T * VPC)
     kinds = [r["kind"] for r in log]
     c = m["counts"]
@@ -92,5 +102,5 @@ def test_faults_are_counted_exactly_and_unplug_continues_the_file(tmp_path, code
         if rec["kind"] in ("stall", "unplug"):
             a, b = rec["first_sample"], rec["first_sample"] + rec["n_samples"]
             assert any(g0 <= a and b <= g0 + gn for g0, gn in gap_list(~lost))
-            assert b - a > 0.3 * 500
-    assert ("walking", 0, 750) in ann and ("rest", 750, 750) in ann
+            assert b - a >= 0.3 * 500
+    assert ("walking", 0, 600) in ann and ("rest", 600, 600) in ann
