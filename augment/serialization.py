@@ -20,6 +20,8 @@ YAML format (``format_version: 1``; every key but ``transforms`` optional)::
 
 Unknown keys, classes or parameters raise :class:`~shirtecg_common.errors.ConfigError`
 naming them, where they are and what is allowed. Files are read with ``yaml.safe_load``.
+A step's ``profile`` is written as its path when it was given one, and as ``null`` when it
+holds a fitted profile object: pass the profile to :func:`load_pipeline` again.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ def transform_to_dict(transform, name=None) -> dict:
     """One step as ``{class, name, params[, transforms]}``."""
     params = transform.get_params(deep=False)
     params.pop("transforms", None)
+    profile = params.get("profile")
+    if getattr(transform, "requires_profile", False) and not (
+            profile is None or isinstance(profile, (str, os.PathLike))):
+        # A fitted profile object is not YAML: it is given again to load_pipeline
+        # (its content hash belongs in the run's provenance, not in the pipeline file).
+        params["profile"] = None
     out = {"class": type(transform).__name__}
     if name is not None:
         out["name"] = name

@@ -101,3 +101,28 @@ def test_pipeline_params_are_tunable_like_sklearn():
     pipe.set_params(electrode_displacement__min_shift_cm=2.0)  # min > max → error on call
     with pytest.raises(ValueError, match="min_shift_cm"):
         pipe(X, SFREQ, 0)
+
+
+def test_wearable_with_a_fitted_profile_object_runs_and_round_trips(tmp_path):
+    """A real NoiseProfile object: noise added with exact algebra; YAML stores no object, and
+    reloading with the same profile reproduces the output."""
+    mne = pytest.importorskip("mne")
+    from noise_profiles import fit
+    from noise_profiles.sessions import make_raw
+
+    rng = np.random.default_rng(0)
+    raws = [make_raw(rng.standard_normal((3, int(20 * SFREQ))) * level, SFREQ, act,
+                     ch_names=["a", "b", "c"], ch_leads=["I", "II", "V2"])
+            for act, level in (("sitting", 5e-6), ("walking", 4e-5))]
+    profile = fit(mne.concatenate_raws(raws))
+    pipe = augment.load_pipeline("wearable", profile=profile)
+    seeds = [1, 2, 3, 4, 5]
+    out = pipe(X, SFREQ, random_state=seeds)
+    assert all(r["add_profile_noise"]["applied"] for r in pipe.last_parameters)
+    assert leads.algebra_error(out) <= 4 * np.finfo(np.float32).eps * np.abs(out).max()
+    d = pipe.to_dict()
+    assert d["transforms"][-1]["class"] == "AddProfileNoise"
+    assert d["transforms"][-1]["params"]["profile"] is None
+    pipe.to_yaml(tmp_path / "w.yaml")
+    again = augment.load_pipeline(tmp_path / "w.yaml", profile=profile)
+    np.testing.assert_array_equal(again(X, SFREQ, random_state=seeds), out)
