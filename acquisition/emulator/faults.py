@@ -26,7 +26,11 @@ The fault log (``--fault-log FILE``) holds JSON lines, flushed as they happen: a
 (format, sfreq, channels, seed, scale and any gain error applied), one line per injected fault
 ``{"kind", "time_s", "first_sample", "n_samples", "n_bytes"}``, ``host_closed`` lines for samples
 not sent because no host had the port open (not injected, but lost all the same), and an ``end``
-line with the totals. Every sample the emulator generated but did not deliver is in the log.
+line with the totals. Every sample the emulator generated but did not deliver is in the log, with
+one exception it cannot see: when the *host* closes the port mid-stream, the bytes already written
+but not yet read (the last tick or two, a few samples) vanish with the host's pty buffer; the
+``host_closed`` record starts after them. An emulated unplug waits until the host has read
+everything before it closes the pty, so unplug gaps are exact.
 """
 
 from __future__ import annotations
