@@ -94,8 +94,8 @@ def resample_rows(x, pos):
         p = np.clip(pos[i], 0.0, n_times - 1)
         i0 = np.minimum(p.astype(np.intp), n_times - 2)
         w = (p - i0).astype(np.float32)
-        a = x[i][:, i0]
-        b = x[i][:, i0 + 1]
+        ab = np.take(x[i], np.stack([i0, i0 + 1]), axis=1)  # (L, 2, T): one gather
+        a, b = ab[:, 0], ab[:, 1]
         b -= a
         b *= w
         np.add(a, b, out=out[i])
