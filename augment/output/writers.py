@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shirtecg_common.errors import UserError
+
 #: PTB-XL stores 16-bit samples at 1000 adu/mV (1 µV steps, ±32.767 mV).
 PTBXL_ADC_GAIN = 1000.0
 _INT16_MV = 32767 / PTBXL_ADC_GAIN
@@ -72,6 +74,10 @@ class HDF5ShardWriter:
         k = len(x)
         if k == 0:
             return
+        if x.shape[1:] != self.ecg.shape[1:]:
+            raise UserError(f"{self.path.name}: samples of shape {x.shape[1:]} cannot join "
+                            f"samples of shape {self.ecg.shape[1:]} in one shard; records "
+                            "differ in length, so pick one length with --duration SECONDS")
         for ds in (self.ecg, self.labels, self.fold, self.sample_id):
             ds.resize(self.n + k, axis=0)
         self.ecg[self.n:self.n + k] = x

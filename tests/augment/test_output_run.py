@@ -211,3 +211,28 @@ def test_real_preset_frozen_yaml_reproduces_the_run(tmp_path):
         record_seed_sequence(11, row["source_record"], int(row["copy"]))])[0]
     np.testing.assert_array_equal(stored, again)
     assert json.loads(row["parameters"]) == json.loads(json.dumps(frozen.last_parameters[0]))
+
+
+def test_records_of_different_lengths_need_a_duration(tmp_path, shared_data):
+    from dataset_helpers import write_sph_fixture
+
+    from augment.datasets import SPHReader
+    from augment.output import HDF5ShardWriter
+
+    x = wfdb.rdrecord(str(shared_data / "cinc2021" / "JS20000")).p_signal.T
+    root = write_sph_fixture(tmp_path / "sph", [x, np.concatenate([x, x], axis=1)], ["1", "50"],
+                             ["a", "b"])
+    # In one batch:
+    with pytest.raises(UserError, match=r"different lengths .* --duration SECONDS"):
+        run_augmentation(SPHReader(root), GainPipeline(), tmp_path / "o1", copies=1, quiet=True)
+    # Across batches of one shard (the HDF5 writer checks):
+    w = HDF5ShardWriter(tmp_path / "s.h5", n_leads=12, n_times=100, sfreq=500.0,
+                        leads=[str(i) for i in range(12)], classes=["a"])
+    with pytest.raises(UserError, match=r"cannot join .* --duration SECONDS"):
+        w.append(np.zeros((1, 12, 200), np.float32), np.zeros((1, 1), np.uint8),
+                 np.zeros(1, np.int8), ["x"])
+    w.abort()
+    assert not (tmp_path / "s.h5").exists() and not list(tmp_path.glob(".s.h5.tmp*"))
+    s = run_augmentation(SPHReader(root, duration_s=10), GainPipeline(), tmp_path / "o3",
+                         copies=1, quiet=True)
+    assert s["complete"]
