@@ -140,7 +140,7 @@ def ascii_lines(codes, seq=None) -> bytes:
     return ("\n".join(",".join(map(str, row)) for row in cols.tolist()) + "\n").encode("ascii")
 
 
-def frame_bytes(fmt, n_channels, sample_codes=None) -> int | None:
+def frame_bytes(fmt, n_channels) -> int | None:
     """Bytes per sample frame of ``fmt`` (None for ``ascii``: it depends on the values)."""
     if fmt == "shirt-v1":
         return shirt_v1_frame_bytes(n_channels)
