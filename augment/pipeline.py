@@ -142,10 +142,11 @@ def _check_output_stage(named, where):
                 f"last step; it is followed by {', '.join(n for n, _ in named[k + 1:])}"
             )
         if isinstance(t, BaseComposition):
-            if not isinstance(t, Compose) or isinstance(t, OneOf):
+            if not isinstance(t, Compose) or isinstance(t, OneOf) or t.p != 1.0:
                 raise UserError(
-                    f"{where}: output stage {name!r} sits in a {type(t).__name__}; put it "
-                    "directly in the Pipeline or at the end of a Compose"
+                    f"{where}: output stage {name!r} sits in a {type(t).__name__} "
+                    f"(p={t.p}); put it directly in the Pipeline or at the end of a Compose "
+                    "with p=1"
                 )
             _check_output_stage(t.named_transforms, f"{where}.{name}")
         elif t.p != 1.0:

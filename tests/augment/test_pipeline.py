@@ -83,6 +83,13 @@ def test_output_stage_must_be_last_and_input_must_have_12_leads():
     nested = augment.Pipeline([augment.OneOf([KeepDeviceLeads(leads=["I"])])])
     with pytest.raises(UserError, match="OneOf"):
         nested(X, SFREQ)
+    gated = augment.Pipeline([augment.Compose([KeepDeviceLeads(leads=["I"])], p=0.5)])
+    with pytest.raises(UserError, match="p=0.5"):
+        gated(X, SFREQ)
+    inside = augment.Pipeline([augment.Compose([augment.AmplitudeScale(),
+                                                KeepDeviceLeads(leads=["II"])])])
+    assert inside(X, SFREQ, 0).shape == (len(X), 1, X.shape[-1])
+    assert inside.output_leads == ("II",)
     with pytest.raises(UserError, match="12 leads"):
         augment.Pipeline([augment.AmplitudeScale()])(X[:, :8], SFREQ)
     with pytest.raises(ValueError, match="sfreq"):
