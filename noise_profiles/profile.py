@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from noise_profiles import envelope, events, powerline, spectral, var_model
+from noise_profiles import envelope, events, lines, powerline, spectral, var_model
 from noise_profiles.bank import NoiseBank
 from noise_profiles.sessions import collect_segments, read_sessions, runs_of
 from shirtecg_common.errors import UserError
@@ -47,6 +47,9 @@ class NoiseProfile(BaseEstimator):
         Below it: stationary baseline wander; above it: the envelope-modulated band.
     envelope : bool
         Model the non-stationarity (bursts, quiet spells).
+    periodic : bool
+        Keep narrow spectral peaks (respiration, step-locked motion) as wandering
+        sinusoids instead of Gaussian noise (:mod:`noise_profiles.lines`).
     events : bool
         Detect flat lines, railing and baseline steps, and re-inject them.
     var_max_order : int
@@ -70,13 +73,15 @@ class NoiseProfile(BaseEstimator):
     """
 
     def __init__(self, model="spectral", activities=None, nperseg_s=32.0, smoothing=0.05,
-                 split_hz=1.0, envelope=True, events=True, var_max_order=24, var_ic="aic"):
+                 split_hz=1.0, envelope=True, periodic=True, events=True, var_max_order=24,
+                 var_ic="aic"):
         self.model = model
         self.activities = activities
         self.nperseg_s = nperseg_s
         self.smoothing = smoothing
         self.split_hz = split_hz
         self.envelope = envelope
+        self.periodic = periodic
         self.events = events
         self.var_max_order = var_max_order
         self.var_ic = var_ic
@@ -136,10 +141,14 @@ class NoiseProfile(BaseEstimator):
         harmonics, amps = np.zeros(0), np.zeros((0, n_ch), complex)
         if line_hz is not None:
             csd, harmonics, amps = powerline.extract(freqs, csd, line_hz)
+        qp_f, qp_w, qp_a = np.zeros(0), np.zeros(0), np.zeros((0, n_ch), complex)
+        if self.periodic:
+            csd, qp_f, qp_w, qp_a = lines.extract(freqs, csd, n_frames, exclude_hz=harmonics)
         state = dict(
             rms_v=np.sqrt(np.mean([np.mean(s ** 2, axis=1) for s in clean], axis=0)),
             duration_s=duration_s, n_frames=n_frames, line_freq_hz=float(line_hz or 0.0),
             line_harmonics_hz=harmonics, line_amplitudes=amps,
+            qp_freqs_hz=qp_f, qp_widths_hz=qp_w, qp_amplitudes=qp_a,
             event_rate_per_s=len(found) / duration_s,
             **events.to_table(found, n_ch, sfreq))
         if self.model == "spectral":
@@ -147,17 +156,16 @@ class NoiseProfile(BaseEstimator):
             # at least ~24 averaged periodograms per value, however few frames the data gave
             min_bins = max(3, int(np.ceil(MIN_AVERAGES / n_frames)))
             state["csd"] = spectral.smooth_csd(freqs, csd, self.smoothing, min_bins=min_bins)
-        else:
-            if line_hz is not None:
-                clean = [_notch(s, sfreq, harmonics) for s in clean]
+        # lines and mains come back as sinusoids: keep them out of the VAR and the envelope
+        if len(harmonics) or len(qp_f):
+            clean = [lines.notch(_notch(s, sfreq, harmonics), sfreq, qp_f, qp_w) for s in clean]
+        if self.model == "var":
             state.update(var_model.fit(clean, sfreq, self.split_hz, self.var_max_order,
                                        self.var_ic))
-        env = dict(env_quantiles=np.zeros(envelope.N_QUANTILES),
-                   env_ar=np.zeros(envelope.AR_ORDER), env_sigma_ln=0.0,
-                   env_natural_sigma_ln=0.0, env_enabled=0)
+        env = envelope.disabled()
         if self.envelope:
             n_sur = min(sum(s.shape[1] for s in clean), int(600 * sfreq))
-            f, c, L = self._spectrum(state)
+            f, c, L, _ = self._spectrum(state)
             sur, _ = spectral.synthesize(f, c, L, n_sur, sfreq, np.random.default_rng(0))
             env = envelope.fit(clean, sfreq, self.split_hz, sur)
         state.update(env)
@@ -165,7 +173,7 @@ class NoiseProfile(BaseEstimator):
 
     # -------------------------------------------------------------- sample
     def _spectrum(self, state):
-        """(freqs, csd, factor) of an activity's stationary model (cached)."""
+        """(freqs, csd, factor, per-length cache) of an activity's stationary model."""
         key = id(state)
         cache = self.__dict__.setdefault("_cache", {})
         if key not in cache:
@@ -173,7 +181,7 @@ class NoiseProfile(BaseEstimator):
                 freqs, csd = state["freqs"], state["csd"]
             else:
                 freqs, csd = var_model.implied_csd(state, self.sfreq_, self.split_hz)
-            cache[key] = (freqs, csd, spectral.factor_csd(csd)[0])
+            cache[key] = (freqs, csd, spectral.factor_csd(csd)[0], {})
         return cache[key]
 
     def _state(self, activity):
@@ -216,12 +224,19 @@ class NoiseProfile(BaseEstimator):
             raise UserError(f"n_times must be a positive number of samples, got {n_times}")
         spectral.check_rate(float(sfreq), self.sfreq_, allow_empty_band)
         rng = check_random_state(random_state)
-        freqs, csd, factor = self._spectrum(state)
-        split = self.split_hz if int(state["env_enabled"]) else None
-        low, high = spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng, split_hz=split)
-        x = low if high is None else low + envelope.synthesize(state, n_times, sfreq, rng) * high
+        freqs, csd, factor, per_length = self._spectrum(state)
+        if int(state["env_enabled"]):
+            bands = envelope.band_edges(self.split_hz, self.sfreq_)
+            parts = spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng,
+                                        split_hz=[lo for lo, _ in bands], cache=per_length)
+            g = envelope.synthesize(state, n_times, sfreq, rng, len(bands))
+            x = parts[0] + sum(g[b] * parts[b + 1] for b in range(len(bands)))
+        else:
+            x, _ = spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng, cache=per_length)
         x += powerline.synthesize(state["line_freq_hz"], state["line_harmonics_hz"],
                                   state["line_amplitudes"], n_times, sfreq, rng)
+        x += lines.synthesize(state["qp_freqs_hz"], state["qp_widths_hz"],
+                              state["qp_amplitudes"], n_times, sfreq, rng)
         if self.events:
             events.inject(x, state, float(state["event_rate_per_s"]), sfreq, rng)
         return x.astype(np.float32)

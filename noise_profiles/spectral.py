@@ -17,6 +17,8 @@ import scipy.signal
 
 from shirtecg_common.errors import UserError
 
+CHUNK = 1 << 15
+
 
 def choose_nperseg(segments, sfreq, nperseg_s):
     """Window length: ``nperseg_s`` seconds, shortened to the longest segment."""
@@ -111,47 +113,58 @@ def check_rate(sfreq, model_sfreq, allow_empty_band):
         )
 
 
-def synthesize(freqs, csd, factor, n_times, sfreq, rng, split_hz=None):
+def synthesize(freqs, csd, factor, n_times, sfreq, rng, split_hz=None, cache=None):
     """Gaussian noise with CSD ``csd`` (given on ``freqs``), ``(n_ch, n_times)`` float64.
 
     The signal is drawn in one inverse FFT of length ``next_fast_len(n_times)`` and cut to
     ``n_times`` (no seams). Target bins coarser than the model grid get the model CSD
-    averaged over the bin and factored there; finer bins reuse the nearest factor.
-    Frequencies above the model grid stay empty.
+    averaged over the bin and factored there (kept in ``cache``, a dict, when given:
+    records of one length reuse it); finer bins reuse the nearest factor. Frequencies above
+    the model grid stay empty.
 
     Returns
     -------
-    low, high : ndarray (n_ch, n_times)
-        With ``split_hz``: the parts below and above it, from one draw; otherwise
-        ``(x, None)``.
+    parts : tuple of ndarray (n_ch, n_times)
+        With ``split_hz`` a number: the parts below and above it, from one draw; a
+        sequence of edges: one part per band; None: ``(x, None)``.
     """
     n_ch = csd.shape[1]
     n_fft = scipy.fft.next_fast_len(max(int(n_times), 2), real=True)
     fk = np.fft.rfftfreq(n_fft, 1.0 / sfreq)
     df_model = freqs[1] - freqs[0]
     df_target = sfreq / n_fft
-    inside = (fk > 0) & (fk <= freqs[-1] + 0.5 * df_model)
-    k_in = np.flatnonzero(inside)
+    k_in = np.flatnonzero((fk > 0) & (fk <= freqs[-1] + 0.5 * df_model))
     X = np.zeros((len(fk), n_ch), np.complex128)
     if len(k_in):
         if df_target > df_model:
-            lk = _bin_average_factor(freqs, csd, fk[k_in], df_target)
+            key = (n_fft, float(sfreq))
+            lk = cache.get(key) if cache is not None else None
+            if lk is None:
+                lk = _bin_average_factor(freqs, csd, fk[k_in], df_target)
+                if cache is not None:
+                    if len(cache) >= 8:
+                        cache.pop(next(iter(cache)))
+                    cache[key] = lk
         else:
+            lk = None
             nearest = np.clip(np.round(fk[k_in] / df_model).astype(int), 0, len(freqs) - 1)
-            lk = factor[nearest]
         z = (rng.standard_normal((len(k_in), n_ch)) +
              1j * rng.standard_normal((len(k_in), n_ch))) * np.sqrt(0.5)
-        X[k_in] = np.einsum("kij,kj->ki", lk, z) * np.sqrt(n_fft * sfreq / 2.0)
+        gain = np.sqrt(n_fft * sfreq / 2.0)
+        for a in range(0, len(k_in), CHUNK):       # bounded memory for long records
+            b = min(a + CHUNK, len(k_in))
+            L = lk[a:b] if lk is not None else factor[nearest[a:b]]
+            X[k_in[a:b]] = np.einsum("kij,kj->ki", L, z[a:b]) * gain
     if split_hz is None:
         x = scipy.fft.irfft(X, n=n_fft, axis=0)[: int(n_times)]
         return np.ascontiguousarray(x.T), None
-    below = fk < split_hz
-    X_high = X.copy()
-    X_high[below] = 0
-    X[~below] = 0
-    low = scipy.fft.irfft(X, n=n_fft, axis=0)[: int(n_times)]
-    high = scipy.fft.irfft(X_high, n=n_fft, axis=0)[: int(n_times)]
-    return np.ascontiguousarray(low.T), np.ascontiguousarray(high.T)
+    bounds = [0.0, *np.atleast_1d(split_hz), np.inf]
+    parts = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        sel = (fk >= lo) & (fk < hi)
+        part = scipy.fft.irfft(np.where(sel[:, None], X, 0), n=n_fft, axis=0)[: int(n_times)]
+        parts.append(np.ascontiguousarray(part.T))
+    return tuple(parts) if np.ndim(split_hz) else (parts[0], parts[1])
 
 
 def _bin_average_factor(freqs, csd, fk, width):

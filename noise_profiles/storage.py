@@ -24,17 +24,19 @@ TOP_KEYS = ("schema", "params", "sfreq", "units", "channels", "provenance", "arr
 # per-activity array fields and their shapes ("C": channels; letters: shared free sizes)
 COMMON_ARRAYS = {
     "rms_v": ("C",), "line_harmonics_hz": ("H",), "line_amplitudes": ("H", "C"),
+    "qp_freqs_hz": ("L",), "qp_widths_hz": ("L",), "qp_amplitudes": ("L", "C"),
     "event_kind": ("E",), "event_duration_s": ("E",), "event_mask": ("E", "C"),
     "event_value": ("E", "C"), "event_decay_s": ("E",),
-    "env_quantiles": (envelope.N_QUANTILES,), "env_ar": (envelope.AR_ORDER,),
+    "env_quantiles": (envelope.N_BANDS, envelope.N_QUANTILES),
+    "env_ar": (envelope.N_BANDS, envelope.AR_ORDER), "env_corr": (envelope.N_BANDS, envelope.N_BANDS),
+    "env_sigma_ln": (envelope.N_BANDS,), "env_natural_sigma_ln": (envelope.N_BANDS,),
 }
 MODEL_ARRAYS = {
     "spectral": {"freqs": ("F",), "csd": ("F", "C", "C")},
     "var": {"var_coefs_high": ("P", "C", "C"), "var_sigma_high": ("C", "C"),
             "var_coefs_low": ("Q", "C", "C"), "var_sigma_low": ("C", "C")},
 }
-COMMON_SCALARS = ("duration_s", "n_frames", "line_freq_hz", "event_rate_per_s", "env_sigma_ln",
-                  "env_natural_sigma_ln", "env_enabled")
+COMMON_SCALARS = ("duration_s", "n_frames", "line_freq_hz", "event_rate_per_s", "env_enabled")
 MODEL_SCALARS = {"spectral": (), "var": ("var_low_sfreq",)}
 
 
