@@ -105,6 +105,9 @@ def test_pipeline_params_are_tunable_like_sklearn():
     assert params["geometry__heart_axis_rotation__max_angle_deg"] == 3.0
     for key in pipe.tunable:
         assert key in params
+    from sklearn.base import clone
+
+    assert clone(pipe).to_dict() == pipe.to_dict()  # what calibration's searches rely on
     pipe.set_params(electrode_displacement__min_shift_cm=2.0)  # min > max → error on call
     with pytest.raises(ValueError, match="min_shift_cm"):
         pipe(X, SFREQ, 0)
