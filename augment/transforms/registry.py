@@ -8,6 +8,7 @@ the subclass tree, so a new transform needs no extra registration line.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -19,6 +20,7 @@ _PACKAGES = ("augment.transforms",)
 _MODULES = ("augment.compose", "augment.pipeline")
 
 
+@functools.lru_cache(maxsize=None)
 def _import_all():
     for name in _MODULES:
         importlib.import_module(name)
