@@ -52,6 +52,13 @@ def test_registry_lists_every_group():
         assert cls in REGISTRY
 
 
+def test_every_transform_is_exported_flat():
+    """``augment.<Class>`` exists for every registered transform and composition."""
+    for name, cls in augment.transform_registry().items():
+        assert getattr(augment, name) is cls, name
+        assert name in augment.__all__
+
+
 @pytest.mark.parametrize("name", RUNNABLE)
 def test_p_zero_returns_input_unchanged(name):
     """With ``p=0`` nothing is drawn beyond the gate and the leads are returned as they were."""
