@@ -168,3 +168,51 @@ def read_journal(path) -> list:
     if not events or events[0].get("event") != "start":
         raise UserError(f"{path}: journal does not begin with a 'start' event")
     return events
+
+
+def open_session_files(out_dir, name, **start_fields):
+    """Create ``NAME.capture`` and ``NAME.journal.jsonl`` and write the ``start`` event.
+
+    Returns
+    -------
+    capture : CaptureWriter
+    journal : Journal
+    """
+    capture = CaptureWriter(capture_path(out_dir, name))
+    try:
+        journal = Journal(journal_path(out_dir, name))
+    except BaseException:
+        capture.close()
+        capture_path(out_dir, name).unlink()
+        raise
+    journal.write("start", schema="shirtecg-capture/1", name=name,
+                  software=software_versions(), **start_fields)
+    return capture, journal
+
+
+def remove_session_files(out_dir, name, remove_dir=False):
+    """Delete a session's capture and journal (a start that recorded nothing)."""
+    for p in (capture_path(out_dir, name), journal_path(out_dir, name)):
+        p.unlink(missing_ok=True)
+    if remove_dir:
+        try:
+            Path(out_dir).rmdir()  # only if empty: never another session's files
+        except OSError:
+            pass
+
+
+def software_versions() -> dict:
+    """Versions worth keeping with a recording (acquisition_anchors §4.3)."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    import numpy
+    import serial
+
+    versions = {"python": sys.version.split()[0], "numpy": numpy.__version__,
+                "pyserial": serial.__version__}
+    try:
+        versions["shirtecg"] = version("shirtecg")
+    except PackageNotFoundError:  # a checkout that was never installed
+        versions["shirtecg"] = None
+    return versions

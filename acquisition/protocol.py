@@ -12,6 +12,7 @@ Steps are contiguous on the session's sample time base: step ``k`` covers sample
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 
@@ -39,7 +40,7 @@ def make_step(activity, seconds, prompt=None, where="protocol") -> dict:
         raise ConfigError(f"{where}: activity {activity!r} must not start with 'BAD' "
                           "(MNE treats BAD_* annotations as rejected data)")
     if not isinstance(seconds, numbers.Real) or isinstance(seconds, bool) \
-            or not seconds > 0 or seconds != seconds or seconds == float("inf"):
+            or not math.isfinite(seconds) or seconds <= 0:
         raise ConfigError(f"{where}: seconds must be a positive number, got {seconds!r}")
     if prompt is not None and not isinstance(prompt, str):
         raise ConfigError(f"{where}: prompt must be text, got {type(prompt).__name__}")

@@ -112,10 +112,10 @@ def record_command(args) -> int:
                         quiet=args.quiet)
     try:
         path, meta = recorder.run()
-    except DisconnectedError as err:
+    except DisconnectedError:
         if args.export:
             _export(Path(args.out), name, args.export, args.quiet)
-        raise err
+        raise
     except KeyboardInterrupt:
         print(f"aborted; the capture is kept: `shirtecg recover {args.out} --name {name}` "
               "builds the FIF", file=sys.stderr)
@@ -129,7 +129,7 @@ def record_command(args) -> int:
 
 def recover_command(args) -> int:
     """``shirtecg recover``."""
-    from acquisition.session import find_sessions, finalize_session
+    from acquisition.session import finalize_session, find_sessions
 
     folder = Path(args.dir)
     if not folder.is_dir():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -21,15 +20,22 @@ from pathlib import Path
 
 import numpy as np
 
-from acquisition.capture import CaptureWriter, Journal, capture_path, journal_path
+from acquisition.capture import capture_path, journal_path, open_session_files, remove_session_files
+from acquisition.console import Console
 from acquisition.link import Link
 from acquisition.protocol import step_sample_bounds
-from acquisition.quality import QualityMonitor, status_text
+from acquisition.quality import QualityMonitor
 from acquisition.session import feed_decoder, fif_path, finalize_session
 from acquisition.stream_settings import resolve_settings
 from acquisition.timeline import Timeline
-from acquisition.transport import (DisconnectedError, NoHandshakeError, PortError,
-                                   WrongFormatError, open_port)
+from acquisition.transport import (
+    DisconnectedError,
+    NoHandshakeError,
+    PortError,
+    WrongFormatError,
+    open_port,
+)
+from shirtecg_common.errors import UserError
 
 # Every format gets 'b' (start) and 's' (stop): the shirt and the Cyton need them, and an
 # ASCII sketch that does not listen ignores them (one that does, starts on 'b').
@@ -96,7 +102,7 @@ class Recorder:
         self.n_channels = n_channels
         self.timeouts = timeouts or RecordTimeouts()
         self.quiet = quiet
-        self.stream = stream if stream is not None else sys.stderr
+        self.stream = stream
 
     # -- public ------------------------------------------------------------------------------
     def run(self):
@@ -115,11 +121,13 @@ class Recorder:
             Open, handshake or format failures (no files are left behind), or
             :class:`DisconnectedError` after saving what was received.
         """
-        final = fif_path(self.out_dir, self.name)
-        for p in (final, capture_path(self.out_dir, self.name),
+        for p in (fif_path(self.out_dir, self.name), capture_path(self.out_dir, self.name),
                   journal_path(self.out_dir, self.name)):
             if p.exists():
-                raise PortError(f"{p} already exists; choose another --name or --out")
+                raise UserError(f"{p} already exists; choose another --name or --out")
+        if self.fmt == "ascii" and not self.device and (self.sfreq is None or self.scale is None):
+            raise UserError("ascii streams carry no rate or scale: give --sfreq and --scale, "
+                            "or --device device.yaml")
         port = open_port(self.port_url, baudrate=self.baud)
         created_dir = not self.out_dir.exists()
         try:
@@ -145,7 +153,12 @@ class Recorder:
         finally:
             restore()
         self._stop(reason)
-        path, meta = finalize_session(self.out_dir, self.name)
+        try:
+            path, meta = finalize_session(self.out_dir, self.name)
+        except Exception as err:  # the capture is safe; say how to get the FIF from it
+            raise UserError(f"could not write the FIF ({' '.join(str(err).split())}); the "
+                            f"capture is kept: `shirtecg recover {self.out_dir} --name "
+                            f"{self.name}`") from err
         if reason == "disconnected":
             raise DisconnectedError(
                 f"{self.port_url}: device disconnected and not back within "
@@ -155,21 +168,19 @@ class Recorder:
 
     # -- set-up ------------------------------------------------------------------------------
     def _open_files(self):
-        self.capture = CaptureWriter(capture_path(self.out_dir, self.name))
-        self.journal = Journal(journal_path(self.out_dir, self.name))
         # ASCII lines cannot say whether their first column is a counter; knowing the
         # channel count settles it (n + 1 fields → counter).
         n_ch = self.n_channels or (len(self.device["channels"]) if self.device else None)
         self.decoder_kwargs = {"n_channels": n_ch} if self.fmt == "ascii" and n_ch else {}
-        self.journal.write(
-            "start", schema="shirtecg-capture/1", name=self.name, port=self.port_url,
-            format=self.fmt, baud=self.baud, device=self.device, sfreq=self.sfreq,
-            scale=self.scale, protocol=self.steps, decoder_kwargs=self.decoder_kwargs,
-            timeouts=vars(self.timeouts), software=_software_versions())
+        self.capture, self.journal = open_session_files(
+            self.out_dir, self.name, port=self.port_url, format=self.fmt, baud=self.baud,
+            device=self.device, sfreq=self.sfreq, scale=self.scale, protocol=self.steps,
+            decoder_kwargs=self.decoder_kwargs, timeouts=vars(self.timeouts))
 
     def _init_state(self):
         from acquisition.decoders import get_decoder
 
+        self.console = Console(self.stream, self.quiet)
         self.queue = queue.Queue()
         self.decoder = get_decoder(self.fmt, **self.decoder_kwargs)
         self.timeline = Timeline()
@@ -244,7 +255,7 @@ class Recorder:
         if self.settings is None:
             self._handshake_failed("sent no samples")
         for line in self.settings.mismatches:
-            self._say(f"warning: device.yaml and device disagree on {line}")
+            self.console.say(f"warning: device.yaml and device disagree on {line}")
 
     def _handshake_failed(self, what):
         secs = self.timeouts.handshake_s
@@ -267,7 +278,7 @@ class Recorder:
                            sample=self.timeline.n_times)
         self._close_link()
         self._drain_queue()  # the old connection's last chunks, before the decoder resets
-        self._say(f"RECONNECTING to {self.port_url} ({reason})")
+        self.console.say(f"RECONNECTING to {self.port_url} ({reason})")
         deadline = time.monotonic() + self.timeouts.reconnect_s
         backoff = 0.02  # opening a missing port is cheap: retry fast, a replug is soon
         while time.monotonic() < deadline and self.stop_requested == 0:
@@ -281,12 +292,12 @@ class Recorder:
             n_before = self.timeline.n_placed
             self._send_start()
             while time.monotonic() < deadline and self.stop_requested == 0:
-                if self._pump_until(lambda: self.timeline.n_placed > n_before,
+                if self._pump_until(lambda n=n_before: self.timeline.n_placed > n,
                                     min(self.timeouts.handshake_s,
                                         deadline - time.monotonic()), until_error=True):
                     self.last_sample_t = time.monotonic()
                     self.journal.write("resume", conn=self.conn, sample=self.timeline.n_times)
-                    self._say(f"reconnected (connection {self.conn})")
+                    self.console.say(f"reconnected (connection {self.conn})")
                     return True
                 if self.link is None:   # the new port failed too: reopen
                     break
@@ -321,10 +332,13 @@ class Recorder:
         block = feed_decoder(self.decoder, data, t)
         if not len(block.seq):
             return
-        if self.settings is None:
+        # A device already streaming may send samples before it answers 'i': place them,
+        # but decide rate and scale only once the info frame is in.
+        if self.settings is None and (self.fmt != "shirt-v1" or self.decoder.info is not None):
             self._start_settings(block)
-        pos, keep = self.timeline.place(block.seq, conn)
-        self.monitor.add(np.asarray(block.codes)[keep], np.asarray(block.status)[keep])
+        _, keep = self.timeline.place(block.seq, conn)
+        if self.monitor is not None:
+            self.monitor.add(np.asarray(block.codes)[keep], np.asarray(block.status)[keep])
         self.last_sample_t = time.monotonic()
 
     def _start_settings(self, block):
@@ -377,7 +391,7 @@ class Recorder:
         step = self.steps[k]
         self.journal.write("step", index=k, activity=step["activity"],
                            start_sample=self.bounds[k][0], live_sample=n_now)
-        self._say(f"[{k + 1}/{len(self.steps)}] {step['activity']} for "
+        self.console.say(f"[{k + 1}/{len(self.steps)}] {step['activity']} for "
                   f"{step['seconds']:g} s: {step['prompt']}")
 
     def _stop(self, reason):
@@ -401,9 +415,9 @@ class Recorder:
                            bytes=self.capture.n_bytes)
         self._close_link()
         self._close_files()
-        self._clear_status()
+        self.console.clear()
         if reason == "interrupted":
-            self._say("stopped by the user; saving what was received")
+            self.console.say("stopped by the user; saving what was received")
 
     def _close_files(self):
         for f in (getattr(self, "capture", None), getattr(self, "journal", None)):
@@ -414,64 +428,16 @@ class Recorder:
         """Remove this session's files after a failed start (nothing useful in them)."""
         self._close_link()
         self._close_files()
-        for p in (capture_path(self.out_dir, self.name), journal_path(self.out_dir, self.name)):
-            p.unlink(missing_ok=True)
-        if created_dir:
-            try:
-                self.out_dir.rmdir()
-            except OSError:
-                pass
-
-    # -- terminal ----------------------------------------------------------------------------
-    @property
-    def _tty(self):
-        return not self.quiet and getattr(self.stream, "isatty", lambda: False)()
-
-    def _say(self, text):
-        if not self.quiet:
-            self._clear_status()
-            print(text, file=self.stream, flush=True)
-
-    def _clear_status(self):
-        if self._tty:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        remove_session_files(self.out_dir, self.name, remove_dir=created_dir)
 
     def _draw_status(self):
-        if not self._tty or self.monitor is None:
-            return
-        sf = self.settings.sfreq
-        n = self.timeline.n_times
-        a, b = self.bounds[self.step]
-        step = self.steps[self.step]
-        nxt = self.steps[self.step + 1]["activity"] if self.step + 1 < len(self.steps) else "end"
-        lost = n - self.timeline.n_placed
-        head = (f"{_mmss(n / sf)} {step['activity']} {_mmss((n - a) / sf)}/"
-                f"{_mmss((b - a) / sf)} next: {nxt} in {max(0, b - n) / sf:.0f} s")
-        line = f"{head} | {status_text(self.monitor.summary(), self.settings.ch_names, 100 * lost / max(n, 1))}"
-        self.stream.write("\r" + line + "\x1b[K")
-        self.stream.flush()
-
-
-def _mmss(seconds) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+        if self.monitor is not None and self.step >= 0:
+            self.console.status(n_times=self.timeline.n_times, n_placed=self.timeline.n_placed,
+                                sfreq=self.settings.sfreq, steps=self.steps, bounds=self.bounds,
+                                step=self.step, summary=self.monitor.summary(),
+                                ch_names=self.settings.ch_names)
 
 
 def _cpu_s() -> float:
     t = os.times()
     return t.user + t.system
-
-
-def _software_versions() -> dict:
-    import serial
-
-    versions = {"python": sys.version.split()[0], "numpy": np.__version__,
-                "pyserial": serial.__version__}
-    try:
-        from importlib.metadata import version
-
-        versions["shirtecg"] = version("shirtecg")
-    except Exception:  # noqa: BLE001 - an uninstalled checkout has no metadata
-        versions["shirtecg"] = None
-    return versions

@@ -70,7 +70,7 @@ def open_port(url, *, baudrate=115200, timeout_s=0.05, exclusive=True):
     PortNotFoundError, PortBusyError, PortPermissionError
         With a message naming the port and what to try.
     """
-    kwargs = dict(baudrate=int(baudrate), timeout=timeout_s, write_timeout=1.0)
+    kwargs = {"baudrate": int(baudrate), "timeout": timeout_s, "write_timeout": 1.0}
     if exclusive and _supports_exclusive(url):
         kwargs["exclusive"] = True
     try:

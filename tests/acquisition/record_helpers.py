@@ -77,7 +77,7 @@ class SocketShirt:
         while not self._stop.is_set():
             try:
                 conn, _ = self._srv.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             self.connections += 1
             with conn:

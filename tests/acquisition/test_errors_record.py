@@ -12,11 +12,16 @@ import tty
 import numpy as np
 import pytest
 import serial
-
-from acquisition.transport import (PortBusyError, PortNotFoundError, PortPermissionError,
-                                   classify_open_error, open_port)
-from acquisition.session import read_session
 from record_helpers import SocketShirt, run_cli
+
+from acquisition.session import read_session
+from acquisition.transport import (
+    PortBusyError,
+    PortNotFoundError,
+    PortPermissionError,
+    classify_open_error,
+    open_port,
+)
 
 FAST = ["--handshake-timeout", "0.6", "--stall-timeout", "0.4", "--reconnect-timeout", "0.8"]
 
@@ -63,9 +68,8 @@ def test_port_busy(tmp_path, pty_pair):
         assert not out.exists()
     finally:
         holder.close()
-    with pytest.raises(PortBusyError):
-        with serial.Serial(name, exclusive=True):
-            open_port(name)
+    with pytest.raises(PortBusyError), serial.Serial(name, exclusive=True):
+        open_port(name)
 
 
 def test_permission_denied_is_classified(tmp_path, pty_pair):

@@ -6,14 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from record_helpers import VPC, SocketShirt, expected_volts, gap_list
 
 from acquisition.capture import read_journal
 from acquisition.protocol import make_step
 from acquisition.recorder import Recorder, RecordTimeouts
 from acquisition.session import build_session, read_session
-from record_helpers import VPC, SocketShirt, expected_volts, gap_list
 
-FAST = RecordTimeouts(handshake_s=2.0, stall_s=0.5, reconnect_s=4.0, fsync_s=0.2)
+FAST = RecordTimeouts(handshake_s=10.0, stall_s=0.5, reconnect_s=4.0, fsync_s=0.2)
 
 
 @pytest.fixture
@@ -61,13 +61,13 @@ def test_socket_disconnect_reconnects_into_the_same_session(tmp_path, codes):
 def test_recover_rebuilds_the_same_session(tmp_path, codes):
     dev = SocketShirt(codes, sfreq=500.0)
     try:
-        path, meta = Recorder(dev.url, "shirt-v1", tmp_path, "s", [make_step("rest", 0.6)],
+        path, _ = Recorder(dev.url, "shirt-v1", tmp_path, "s", [make_step("rest", 0.6)],
                               timeouts=FAST, quiet=True).run()
     finally:
         dev.close()
     first = read_session(path)
     raw2, meta2 = build_session(tmp_path, "s")
-    assert json.loads(raw2.info["description"]) == first[1]
+    assert json.loads(raw2.info["description"]) == first[1] == meta2
     np.testing.assert_array_equal(raw2.get_data(), first[0].get_data())
     assert list(raw2.annotations.description) == list(first[0].annotations.description)
     assert raw2.info["meas_date"] == first[0].info["meas_date"]
@@ -103,7 +103,7 @@ def test_status_line_and_device_yaml_mismatch(tmp_path, codes):
               "baud": None, "usb": None}
     term = _Terminal()
     try:
-        path, meta = Recorder(dev.url, "shirt-v1", tmp_path, "st", [make_step("sitting", 1.0)],
+        _, meta = Recorder(dev.url, "shirt-v1", tmp_path, "st", [make_step("sitting", 1.0)],
                               device=device, timeouts=FAST, stream=term).run()
     finally:
         dev.close()

@@ -7,13 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+from record_helpers import VPC, start_emulator, stop_emulator
 
 from acquisition.device import load_device
 from acquisition.protocol import make_step
 from acquisition.recorder import Recorder, RecordTimeouts
 from acquisition.session import read_session
 from acquisition.stream_settings import device_to_dict
-from record_helpers import VPC, start_emulator, stop_emulator
 
 AD8232_VPC = 3.3 / 4096 / 500  # 12-bit ADC at 3.3 V behind the AD8232's gain of 500
 DEVICE_YAML = f"""\
@@ -32,7 +32,7 @@ def _record(fmt, csv, out, device=None):
                                 "--seconds", 3)
     try:
         return Recorder(port, fmt, out, f"wearable-{fmt}", [make_step("arm_movement", 2.0)],
-                        device=device, timeouts=RecordTimeouts(handshake_s=5.0),
+                        device=device, timeouts=RecordTimeouts(handshake_s=10.0),
                         quiet=True).run()
     finally:
         stop_emulator(proc)

@@ -13,18 +13,18 @@ import sys
 import time
 
 import numpy as np
+from record_helpers import REPO, VPC, SocketShirt, run_cli
 
 from acquisition.capture import read_capture
 from acquisition.decoders import get_decoder
 from acquisition.session import read_session
-from record_helpers import REPO, VPC, SocketShirt, run_cli
 
 
 def _start_recorder(url, out, seconds=20):
     return subprocess.Popen(
         [sys.executable, "-m", "acquisition", "record", "--port", url, "--format", "shirt-v1",
          "--activity", "walking", "--seconds", str(seconds), "--out", str(out), "--name", "s",
-         "--stall-timeout", "0.5", "--reconnect-timeout", "1"],
+         "--stall-timeout", "0.5", "--reconnect-timeout", "1", "--handshake-timeout", "10"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

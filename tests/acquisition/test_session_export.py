@@ -6,12 +6,12 @@ from __future__ import annotations
 import mne
 import numpy as np
 import pytest
+from record_helpers import VPC, run_cli, start_emulator, stop_emulator
 from serial.tools.list_ports_common import ListPortInfo
 
 from acquisition.export import export_session
 from acquisition.session import read_session
 from acquisition.transport import format_port_table, port_info_dict, usb_matches
-from record_helpers import VPC, run_cli, start_emulator, stop_emulator
 from shirtecg_common.errors import UserError
 
 DEVICE = """\
@@ -41,7 +41,7 @@ def cli_session(tmp_path_factory):
     try:
         done = run_cli(["record", "--port", port, "--device", tmp / "device.yaml",
                         "--protocol", tmp / "protocol.yaml", "--out", tmp / "out",
-                        "--name", "sub01", "--export", "bdf"])
+                        "--name", "sub01", "--export", "bdf", "--handshake-timeout", 10])
     finally:
         stop_emulator(proc)
     return tmp, done
