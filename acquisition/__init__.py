@@ -14,3 +14,11 @@ from acquisition.device import DeviceConfig, load_device, reconcile_info
 
 __all__ = ["FORMATS", "DecodedBlock", "Decoder", "DeviceConfig", "get_decoder", "load_device",
            "reconcile_info", "scale_from_gain"]
+
+# Recording (light imports; mne is imported only when a FIF is built or read).
+from acquisition.protocol import load_protocol  # noqa: E402
+from acquisition.recorder import Recorder, RecordTimeouts  # noqa: E402
+from acquisition.session import build_session, finalize_session, read_session  # noqa: E402
+
+__all__ += ["RecordTimeouts", "Recorder", "build_session", "finalize_session", "load_protocol",
+            "read_session"]
