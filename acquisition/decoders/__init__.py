@@ -12,8 +12,13 @@ or a corrupted frame, and keeps the counters ``frames``, ``crc_errors``, ``resyn
 from __future__ import annotations
 
 from acquisition.decoders.ascii import AsciiDecoder
-from acquisition.decoders.base import (ADC_FULL_SCALE, STAT_KEYS, DecodedBlock, Decoder,
-                                       scale_from_gain)
+from acquisition.decoders.base import (
+    ADC_FULL_SCALE,
+    STAT_KEYS,
+    DecodedBlock,
+    Decoder,
+    scale_from_gain,
+)
 from acquisition.decoders.cyton import CytonDecoder
 from acquisition.decoders.shirt_v1 import ShirtV1Decoder
 
@@ -51,5 +56,16 @@ def get_decoder(fmt, *, n_channels=None, sfreq=None, volts_per_count=None, **kwa
                          **kwargs)
 
 
-__all__ = ["ADC_FULL_SCALE", "AsciiDecoder", "CytonDecoder", "DECODERS", "DecodedBlock", "Decoder",
-           "FORMATS", "STAT_KEYS", "ShirtV1Decoder", "get_decoder", "scale_from_gain"]
+__all__ = [
+    "ADC_FULL_SCALE",
+    "DECODERS",
+    "FORMATS",
+    "STAT_KEYS",
+    "AsciiDecoder",
+    "CytonDecoder",
+    "DecodedBlock",
+    "Decoder",
+    "ShirtV1Decoder",
+    "get_decoder",
+    "scale_from_gain",
+]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from acquisition.decoders.base import Decoder, DecodedBlock
+from acquisition.decoders.base import DecodedBlock, Decoder
 
 _ALLOWED = frozenset(b"0123456789-+, \t\r")
 _ALLOWED_NL = bytes(_ALLOWED) + b"\n"

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from acquisition.decoders.base import Decoder, DecodedBlock, int24_be, scale_from_gain
+from acquisition.decoders.base import DecodedBlock, Decoder, int24_be, scale_from_gain
 
 START = 0xA0
 STOP_MIN, STOP_MAX = 0xC0, 0xC6

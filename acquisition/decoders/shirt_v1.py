@@ -24,7 +24,7 @@ import json
 
 import numpy as np
 
-from acquisition.decoders.base import Decoder, DecodedBlock, int24_be, scale_from_gain
+from acquisition.decoders.base import DecodedBlock, Decoder, int24_be, scale_from_gain
 
 SYNC = b"\xa5\x5a"
 TYPE_SAMPLES, TYPE_INFO, TYPE_EVENT = 0x01, 0x02, 0x03

@@ -19,7 +19,8 @@ import importlib
 _LAZY = {"Emulator": "core", "FaultLog": "faults", "FaultSpec": "faults",
          "PlaybackSource": "sources", "PtyLink": "pty_link", "SyntheticSource": "sources",
          "default_ch_names": "sources"}
-__all__ = sorted(_LAZY)
+__all__ = ["Emulator", "FaultLog", "FaultSpec", "PlaybackSource", "PtyLink", "SyntheticSource",
+           "default_ch_names"]
 
 
 def __getattr__(name):

@@ -130,7 +130,7 @@ def test_cyton_unplug_longer_than_a_counter_wrap_is_flagged(tmp_path):
                    faults="unplug=1.3@0.4", fault_log=log, random_state=1, linger_s=0.3)
     with emu:
         dec = get_decoder("openbci-cyton")
-        seq, _ = host_read(emu.port, dec, 5.0, until_seq=emu.n_total - 1 - 256)
+        host_read(emu.port, dec, 5.0, until_seq=emu.n_total - 1 - 256)
     lost = [r for r in read_log(log) if r["kind"] == "unplug"][0]["n_samples"]
     assert lost > 256
     assert dec.stats["possible_wrap_gaps"] == 1
