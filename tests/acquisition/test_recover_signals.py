@@ -1,7 +1,8 @@
 """Ctrl-C finalizes cleanly; SIGKILL leaves a capture that ``recover`` turns into the FIF.
 
-The recorder runs as a real subprocess (``python -m acquisition record``) against a
-socket:// shirt in this process; nothing received may be lost either way.
+The recorder runs as a real subprocess (``python -m acquisition record``): against the
+emulator on a pty for Ctrl-C, against a socket:// shirt in this process for SIGKILL.
+Nothing received may be lost either way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import sys
 import time
 
 import numpy as np
-from record_helpers import REPO, VPC, SocketShirt, run_cli
+from record_helpers import (REPO, VPC, SocketShirt, read_fault_log, run_cli, start_emulator,
+                            stop_emulator)
 
 from acquisition.capture import read_capture
 from acquisition.decoders import get_decoder
@@ -46,16 +48,15 @@ def _captured_seq(out):
     return block.seq
 
 
-def _check_nothing_lost(raw, meta, dev, captured):
+def _check_nothing_lost(raw, meta, codes, sent, captured):
     data = raw.get_data(picks="all")
     present = np.flatnonzero(np.isfinite(data[0]))
     # Everything captured is in the file, and the capture holds every frame sent before
     # the recorder stopped reading: no hole anywhere.
     np.testing.assert_array_equal(present, captured - captured[0])
     assert captured[0] == 0 and present.size == raw.n_times
-    sent = np.asarray(dev.sent)
     assert np.array_equal(sent[:present.size], captured)
-    np.testing.assert_array_equal(data, dev.codes[:raw.n_times].T * VPC)
+    np.testing.assert_array_equal(data, codes[:raw.n_times].T * VPC)
     assert meta["counts"]["lost_samples"] == 0 and meta["gaps"] == []
     ann = raw.annotations
     assert list(ann.description) == ["walking"] and ann.onset[0] == 0
@@ -63,20 +64,27 @@ def _check_nothing_lost(raw, meta, dev, captured):
 
 
 def test_sigint_stops_cleanly_and_keeps_everything(tmp_path):
-    dev = SocketShirt(np.arange(20000 * 2).reshape(-1, 2) % 7919 - 3000, sfreq=500.0)
+    codes = np.arange(10000 * 2).reshape(-1, 2) % 7919 - 3000
+    src = tmp_path / "codes.csv"
+    np.savetxt(src, codes, fmt="%d", delimiter=",")
+    out = tmp_path / "out"
+    emu, port = start_emulator("--format", "shirt-v1", "--playback", src, "--sfreq", 500,
+                               "--fault-log", tmp_path / "log.jsonl")
     try:
-        proc = _start_recorder(dev.url, tmp_path)
-        _wait_for_bytes(tmp_path, 8000)
+        proc = _start_recorder(port, out)
+        _wait_for_bytes(out, 8000)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
-        dev.close()
+        stop_emulator(emu)
     assert proc.returncode == 0, err
     assert "stopped by the user" in err
-    raw, meta = read_session(tmp_path / "s_raw.fif")
+    raw, meta = read_session(out / "s_raw.fif")
     assert meta["stop_reason"] == "interrupted"
     assert 100 < raw.n_times < 20 * 500
-    _check_nothing_lost(raw, meta, dev, _captured_seq(tmp_path))
+    end = read_fault_log(tmp_path / "log.jsonl")[-1]
+    assert end["kind"] == "end" and end["sent"] == end["generated"] >= raw.n_times
+    _check_nothing_lost(raw, meta, codes, np.arange(end["sent"]), _captured_seq(out))
 
 
 def test_sigkill_then_recover_loses_nothing(tmp_path):
@@ -97,7 +105,7 @@ def test_sigkill_then_recover_loses_nothing(tmp_path):
     raw, meta = read_session(tmp_path / "s_raw.fif")
     assert meta["stop_reason"] == "crashed (recovered)"
     assert raw.n_times == captured.size
-    _check_nothing_lost(raw, meta, dev, captured)
+    _check_nothing_lost(raw, meta, dev.codes, np.asarray(dev.sent), captured)
     first = (raw.get_data(), json.loads(raw.info["description"]))
     again = run_cli(["recover", tmp_path, "--name", "s"])  # recover is repeatable
     assert again.returncode == 0
