@@ -166,10 +166,9 @@ class Emulator:
             self._replug_at = None
             self.link.plug()
         cmds = self.link.read_commands(self.chunk_s if not self._out else 0.0)
-        if cmds is None:  # nobody holds the port open
+        if cmds is None:  # nobody holds the port open (select returns at once: wait here)
             self._host_ready = False
-            if not self.streaming:
-                self._stop.wait(self.chunk_s)
+            self._stop.wait(self.chunk_s)
             return
         if cmds:
             self._host_ready = True  # the host has finished opening: writes now reach it
