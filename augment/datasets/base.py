@@ -143,7 +143,7 @@ class BaseReader:
                                        or duration_s <= 0):
             raise UserError(f"duration_s must be a positive number of seconds, got {duration_s!r}")
         self.sfreq = float(sfreq)
-        self.duration_s = duration_s
+        self.duration_s = None if duration_s is None else float(duration_s)
         self.on_error = on_error
         self.skipped = []
         self._index = None

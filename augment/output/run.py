@@ -110,6 +110,7 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
     if int(shard_size) < 1:
         raise UserError(f"shard_size must be >= 1, got {shard_size}")
     label_map = load_label_map() if label_map is None else label_map
+    folds = sorted({int(f) for f in folds}) if folds else None  # () and None mean all folds
     out = Path(out)
     infos = reader.index(folds)
     if not infos:

@@ -236,3 +236,36 @@ def test_records_of_different_lengths_need_a_duration(tmp_path, shared_data):
     s = run_augmentation(SPHReader(root, duration_s=10), GainPipeline(), tmp_path / "o3",
                          copies=1, quiet=True)
     assert s["complete"]
+
+
+def test_ctrl_c_then_resume_matches_an_uninterrupted_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import augment
+
+    out = tmp_path / "int"
+    cmd = [sys.executable, "-m", "shirtecg", "augment", "run", "--dataset", "synthetic",
+           "--n-records", "400", "--duration", "2", "--pipeline", "base", "--copies", "1",
+           "--shard-size", "5", "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "shards" / "shard-00003.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    done = {p.stem for p in (out / "shards").glob("*.json")}
+    assert 4 <= len(done) < 80  # interrupted part-way
+    for h5 in (out / "shards").glob("shard-*.h5"):  # nothing looks complete that is not
+        assert h5.stem in done
+    assert not (out / "manifest.csv").exists()
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    reader = SyntheticReader(400, duration_s=2)
+    run_augmentation(reader, augment.load_pipeline("base"), tmp_path / "clean", copies=1,
+                     shard_size=5, quiet=True)
+    assert _digest(out) == _digest(tmp_path / "clean")
+    assert os.path.getsize(out / "manifest.csv") > 0
