@@ -106,10 +106,11 @@ class PlaybackSource:
 
     def __init__(self, path, sfreq=None, volts_per_count=None, csv_unit="mV", n_channels=None):
         path = Path(path)
+        self.nan_samples = 0
         vpc_default = float(volts_per_count) if volts_per_count else scale_from_gain(6, 2.4)[0]
         suffix = path.suffix.lower()
         if suffix == ".fif" or path.name.endswith(".fif.gz"):
-            codes, sfreq, names, vpc = _read_fif(path, vpc_default)
+            codes, sfreq, names, vpc, self.nan_samples = _read_fif(path, vpc_default)
         elif suffix in (".hea", ".dat") or (suffix == "" and path.with_suffix(".hea").exists()):
             codes, sfreq, names, vpc = _read_wfdb(path)
         elif suffix in (".csv", ".txt", ".tsv"):
@@ -154,6 +155,7 @@ class PlaybackSource:
 
     def describe(self):
         return {"source": "playback", "path": self.path, "n_times": self.n_times,
+                "nan_samples_as_zero": self.nan_samples,
                 "volts_per_count": self.volts_per_count.tolist()}
 
 
@@ -178,8 +180,9 @@ def _read_fif(path, vpc_default):
             vpc = np.broadcast_to(np.asarray(meta["volts_per_count"], float), vpc.shape).copy()
     except ValueError:
         pass
+    # lost samples of a recorded session (NaN) play back as code 0; describe() counts them
     codes = np.rint(np.nan_to_num(data, nan=0.0) / vpc[:, None]).T
-    return codes, raw.info["sfreq"], list(raw.ch_names), vpc
+    return codes, raw.info["sfreq"], list(raw.ch_names), vpc, int(np.isnan(data).any(0).sum())
 
 
 def _read_wfdb(path):
