@@ -1,8 +1,10 @@
 """End to end over a real pty: the device emulator (a subprocess) → the recorder → FIF.
 
-The emulator plays back a file of known 24-bit codes, so every sample in the FIF can be
-checked bit-exactly against what was sent; its fault log says exactly what it injected.
-The two sessions (clean, and with every kind of fault) are recorded at the same time.
+The emulator plays back files of known codes, so every sample in the FIF can be checked
+bit-exactly against what was sent; its fault log says exactly what it injected. Four
+sessions are recorded at the same time (to keep the suite fast): clean and faulty
+``shirt-v1`` from random 24-bit codes, and a real wearable ECG recording (AD8232, 12-bit,
+500 Hz, from ``../shared/data``) in ``ascii`` and in ``shirt-v1``.
 """
 
 from __future__ import annotations
@@ -11,32 +13,52 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 from record_helpers import VPC, gap_list, logged_lost, read_fault_log, start_emulator, stop_emulator
 
+from acquisition.device import load_device
 from acquisition.protocol import make_step
 from acquisition.recorder import Recorder, RecordTimeouts
 from acquisition.session import read_session
+from acquisition.stream_settings import device_to_dict
 
 FAST = RecordTimeouts(handshake_s=10.0, stall_s=0.3, reconnect_s=4.0, fsync_s=0.2)
 CLEAN_STEPS = [make_step("sitting", 0.8, "Sit still."), make_step("arm_movement", 0.8, "Swing.")]
 FAULT_STEPS = [make_step("walking", 1.2), make_step("rest", 1.2)]
 FAULTS = "drop=0.02,crc=0.01,junk=0.02,stall=0.6@0.6s,unplug=0.4@1.5s"
+WEARABLE_CSV = ("wearable_motion_artifacts", "01", "01_03_ruky.csv")  # textile, arm movement
+AD8232_VPC = 3.3 / 4096 / 500  # 12-bit ADC at 3.3 V behind the AD8232's gain of 500
+AD8232_YAML = f"""\
+name: ad8232-wearable
+format: ascii
+sfreq: 500
+channels:
+  - {{name: ECG, lead: null}}
+scale: {{volts_per_count: {AD8232_VPC!r}}}
+adc_bits: 12
+"""
 
 
-def _record(src, tmp, name, steps, extra=(), stream=None):
-    proc, port = start_emulator("--format", "shirt-v1", "--playback", src, "--sfreq", 500,
-                                *extra)
+def _record(src, tmp, name, steps, extra=(), stream=None, fmt="shirt-v1", device=None):
+    proc, port = start_emulator("--format", fmt, "--playback", src, "--sfreq", 500, *extra)
     try:
-        return Recorder(port, "shirt-v1", tmp, name, steps, timeouts=FAST,
+        return Recorder(port, fmt, tmp, name, steps, timeouts=FAST, device=device,
                         quiet=stream is None, stream=stream).run()
     finally:
         stop_emulator(proc)
 
 
 @pytest.fixture(scope="module")
-def sessions(tmp_path_factory):
+def sessions(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("e2e")
+    try:
+        wearable = request.getfixturevalue("shared_data").joinpath(*WEARABLE_CSV)
+    except pytest.skip.Exception:
+        wearable = None  # only the wearable test skips, with the fixture's reason
+    if wearable is not None:
+        (tmp / "device.yaml").write_text(AD8232_YAML)
+        ad8232 = device_to_dict(load_device(tmp / "device.yaml"))
     rng = np.random.default_rng(11)
     codes = rng.integers(-2**23, 2**23, size=(3000, 4))
     codes[0] = [2**23 - 1, -2**23, 0, -1]
@@ -44,13 +66,20 @@ def sessions(tmp_path_factory):
     np.savetxt(src, codes, fmt="%d", delimiter=",")
     log = tmp / "faults.jsonl"
     prompts = io.StringIO()
-    with ThreadPoolExecutor(2) as pool:
-        clean = pool.submit(_record, src, tmp, "clean", CLEAN_STEPS, stream=prompts)
-        faulty = pool.submit(_record, src, tmp, "faults", FAULT_STEPS,
-                             ("--seed", 5, "--faults", FAULTS, "--fault-log", log))
-        clean, faulty = clean.result()[0], faulty.result()[0]
-    return {"codes": codes, "clean": clean, "faults": faulty, "log": read_fault_log(log),
-            "prompts": prompts.getvalue()}
+    jobs = {}
+    with ThreadPoolExecutor(4) as pool:
+        jobs["clean"] = pool.submit(_record, src, tmp, "clean", CLEAN_STEPS, stream=prompts)
+        jobs["faults"] = pool.submit(_record, src, tmp, "faults", FAULT_STEPS,
+                                     ("--seed", 5, "--faults", FAULTS, "--fault-log", log))
+        if wearable is not None:
+            step = [make_step("arm_movement", 2.0)]
+            jobs["wearable-ascii"] = pool.submit(_record, wearable, tmp, "wearable-ascii", step,
+                                                 ("--seconds", 3), fmt="ascii", device=ad8232)
+            jobs["wearable-shirt"] = pool.submit(_record, wearable, tmp, "wearable-shirt", step,
+                                                 ("--seconds", 3))
+        out = {k: j.result()[0] for k, j in jobs.items()}
+    return {"codes": codes, "log": read_fault_log(log), "prompts": prompts.getvalue(),
+            "wearable": wearable, **out}
 
 
 def _ann(raw, sfreq):
@@ -114,3 +143,20 @@ def test_faults_are_counted_exactly_and_unplug_continues_the_file(sessions):
             assert any(g0 <= a and b <= g0 + gn for g0, gn in gap_list(~lost))
             assert b - a >= 0.3 * 500
     assert ("walking", 0, 600) in ann and ("rest", 600, 600) in ann
+
+
+def test_wearable_csv_plays_back_identically_in_ascii_and_shirt_v1(sessions, shared_data):
+    adc = pd.read_csv(sessions["wearable"], sep=";", header=None, names=["t", "adc"])["adc"]
+    adc = adc.to_numpy()
+    raw_a, meta_a = read_session(sessions["wearable-ascii"])
+    raw_b, meta_b = read_session(sessions["wearable-shirt"])
+    assert raw_a.n_times == raw_b.n_times == 1000
+    a, b = raw_a.get_data(picks="all")[0], raw_b.get_data(picks="all")[0]
+    np.testing.assert_array_equal(a, adc[:1000] * AD8232_VPC)  # bit-exact after scaling
+    np.testing.assert_array_equal(b, adc[:1000] * VPC)
+    np.testing.assert_array_equal(np.rint(a / AD8232_VPC), np.rint(b / VPC))  # same codes
+    assert meta_a["scale_source"] == "device.yaml" and meta_b["scale_source"] == "info frame"
+    assert meta_a["channels"] == [{"name": "ECG", "lead": None}]
+    for meta in (meta_a, meta_b):
+        c = meta["counts"]
+        assert c["lost_samples"] == c["crc_errors"] == c["junk_bytes"] == c["reconnects"] == 0
