@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import pty
+import subprocess
+import sys
 import threading
 import time
 import tty
@@ -12,7 +14,7 @@ import tty
 import numpy as np
 import pytest
 import serial
-from record_helpers import SocketShirt, run_cli
+from record_helpers import REPO, SocketShirt, run_cli
 
 from acquisition.session import read_session
 from acquisition.transport import (
@@ -119,15 +121,32 @@ def test_wrong_format_leaves_no_files(tmp_path, pty_pair):
         t.join()
 
 
-def test_disconnected_beyond_budget_saves_what_was_received(tmp_path):
+@pytest.fixture(scope="module", autouse=True)
+def disconnected_run(tmp_path_factory):
+    """The slow case (a device that leaves for good) runs in the background from the
+    start of this module, so the other error tests overlap with it."""
+    tmp = tmp_path_factory.mktemp("gone")
     codes = np.arange(3000 * 2).reshape(3000, 2) - 3000
     dev = SocketShirt(codes, sfreq=500.0, disconnect_after=200, down_s=5.0)
-    try:
-        proc = _record(dev.url, tmp_path)
-    finally:
-        dev.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "acquisition", "record", "--port", dev.url, "--format",
+         "shirt-v1", "--activity", "sitting", "--seconds", "1", "--out", str(tmp), "--name",
+         "s", "--quiet", *FAST], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    state = {"proc": proc, "dev": dev, "out": tmp}
+    yield state
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+    dev.close()
+
+
+def test_disconnected_beyond_budget_saves_what_was_received(disconnected_run):
+    proc, dev, out = disconnected_run["proc"], disconnected_run["dev"], disconnected_run["out"]
+    stdout, stderr = proc.communicate(timeout=60)
+    proc = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     line = _one_line_error(proc, dev.url, "disconnected", "saved what was received")
-    path = tmp_path / "s_raw.fif"
+    path = out / "s_raw.fif"
     assert str(path) in line
     raw, meta = read_session(path)
     assert raw.n_times == 200 and meta["stop_reason"] == "disconnected"

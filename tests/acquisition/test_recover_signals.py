@@ -14,12 +14,19 @@ import sys
 import time
 
 import numpy as np
-from record_helpers import (REPO, VPC, SocketShirt, read_fault_log, run_cli, start_emulator,
-                            stop_emulator)
+from record_helpers import (
+    REPO,
+    VPC,
+    SocketShirt,
+    read_fault_log,
+    run_cli,
+    start_emulator,
+    stop_emulator,
+)
 
 from acquisition.capture import read_capture
 from acquisition.decoders import get_decoder
-from acquisition.session import read_session
+from acquisition.session import finalize_session, read_session
 
 
 def _start_recorder(url, out, seconds=20):
@@ -107,8 +114,7 @@ def test_sigkill_then_recover_loses_nothing(tmp_path):
     assert raw.n_times == captured.size
     _check_nothing_lost(raw, meta, dev.codes, np.asarray(dev.sent), captured)
     first = (raw.get_data(), json.loads(raw.info["description"]))
-    again = run_cli(["recover", tmp_path, "--name", "s"])  # recover is repeatable
-    assert again.returncode == 0
-    raw2, meta2 = read_session(tmp_path / "s_raw.fif")
+    path, _ = finalize_session(tmp_path, "s")  # recover is repeatable (here in-process)
+    raw2, meta2 = read_session(path)
     np.testing.assert_array_equal(raw2.get_data(), first[0])
     assert meta2 == first[1]
