@@ -392,7 +392,7 @@ class Recorder:
         self.journal.write("step", index=k, activity=step["activity"],
                            start_sample=self.bounds[k][0], live_sample=n_now)
         self.console.say(f"[{k + 1}/{len(self.steps)}] {step['activity']} for "
-                  f"{step['seconds']:g} s: {step['prompt']}")
+                         f"{step['seconds']:g} s: {step['prompt']}")
 
     def _stop(self, reason):
         """Stop the device, drain, record the end, close everything."""

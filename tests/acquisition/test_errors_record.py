@@ -152,3 +152,19 @@ def test_disconnected_beyond_budget_saves_what_was_received(disconnected_run):
     assert raw.n_times == 200 and meta["stop_reason"] == "disconnected"
     assert np.isfinite(raw.get_data()).all()
     assert meta["counts"]["lost_samples"] == 0
+
+
+def test_loop_url_opens_and_an_echo_is_not_a_device(tmp_path):
+    from acquisition.protocol import make_step
+    from acquisition.recorder import Recorder, RecordTimeouts
+    from acquisition.transport import WrongFormatError
+
+    port = open_port("loop://")  # pyserial URL handlers open like device paths
+    port.write(b"i")
+    assert port.read(1) == b"i"
+    port.close()
+    rec = Recorder("loop://", "shirt-v1", tmp_path / "out", "s", [make_step("rest", 1)],
+                   timeouts=RecordTimeouts(handshake_s=0.3), quiet=True)
+    with pytest.raises(WrongFormatError, match="loop://: .* none decode as shirt-v1"):
+        rec.run()  # loop:// echoes our 'i' and 'b' back: bytes that are no frame
+    assert not (tmp_path / "out").exists()
