@@ -128,81 +128,107 @@ def low_grid(n_times, sfreq, rate_hz=LOW_RATE_HZ):
 def upsample(low, factor, n_times, out=None):
     """Linear interpolation of ``low`` ``(L, n_low)`` (values at samples ``0, factor, …``).
 
-    Returns ``out`` ``(L, n_times)`` float32 (allocated when None). Built from broadcast
-    multiply-adds on a ``(L, n_low, factor)`` view, which is several times faster than
-    ``np.interp`` per row.
+    Returns ``out`` ``(L, n_times)`` float32 (allocated when None). The whole grid is one
+    small matrix product ``[a_k, a_k+1] @ [[1 − w], [w]]`` whose output rows are exactly the
+    ``factor``-sample blocks of ``out`` (~3× faster than broadcasting over a short axis,
+    ~10× faster than ``np.interp`` per row).
     """
     n_leads = low.shape[0]
     if out is None:
         out = np.empty((n_leads, n_times), dtype=np.float32)
     n_full = min(n_times // factor, low.shape[-1] - 1)
-    w = _ramp(factor)
-    a = low[:, :n_full, None]
-    view = out[:, :n_full * factor].reshape(n_leads, n_full, factor)
-    np.subtract(low[:, 1:n_full + 1, None], a, out=view[:, :, :1])  # d, stored in column 0
-    np.multiply(view[:, :, :1], w, out=view)
-    view += a
+    pairs = np.empty((n_leads, n_full, 2), dtype=np.float32)
+    pairs[:, :, 0] = low[:, :n_full]
+    pairs[:, :, 1] = low[:, 1:n_full + 1]
+    if n_full * factor == n_times:  # the blocks are contiguous rows of ``out``
+        np.matmul(pairs.reshape(-1, 2), _weights(factor),
+                  out=out.reshape(n_leads * n_full, factor))
+    else:
+        out[:, :n_full * factor] = (pairs.reshape(-1, 2) @ _weights(factor)).reshape(
+            n_leads, n_full * factor)
     rest = n_times - n_full * factor
     if rest:
+        w = _weights(factor)[1, :rest]
         out[:, n_full * factor:] = low[:, n_full, None]
         if low.shape[-1] > n_full + 1:
-            out[:, n_full * factor:] += (low[:, n_full + 1, None] - low[:, n_full, None]) \
-                * w[:rest]
+            out[:, n_full * factor:] += (low[:, n_full + 1, None] - low[:, n_full, None]) * w
     return out
 
 
 @functools.lru_cache(maxsize=64)
-def _ramp(factor):
+def _weights(factor):
     w = np.arange(factor, dtype=np.float32) / np.float32(factor)
-    w.setflags(write=False)
-    return w
+    both = np.stack([1 - w, w])
+    both.setflags(write=False)
+    return both
 
 
-def add_upsampled(x, low, factor):
-    """``x += upsample(low)`` in place for a batch ``x`` ``(n, L, T)``, ``low`` ``(n, L, n_low)``."""
+def add_upsampled(x, low, factor, rows=None):
+    """``x[rows[j]] += upsample(low[j])`` in place (``rows`` None: every record of ``x``)."""
     buf = np.empty(x.shape[1:], dtype=np.float32)
     low = low.astype(np.float32, copy=False)
-    for i in range(len(x)):  # per record: the temporary stays in cache
-        x[i] += upsample(low[i], factor, x.shape[-1], out=buf)
+    for j, i in enumerate(record_rows(x, rows)):  # per record: the temporary stays in cache
+        x[i] += upsample(low[j], factor, x.shape[-1], out=buf)
     return x
 
 
+def record_rows(x, rows):
+    """The records of ``x`` an ``apply(…, rows=…)`` works on (all of them when None)."""
+    return range(len(x)) if rows is None else rows
+
+
+#: Channels and length of a coarse-grid bank (32 × 2**14 points: 11 min at 25 Hz each).
+LOW_BANK_SHAPE = (32, 1 << 14)
+
+
 @functools.lru_cache(maxsize=16)
-def low_bank(low_rate, low_hz, high_hz, slope=1.0, n_channels=32, n_samples=1 << 14):
-    """Cached periodic coarse-grid noise ``(n_channels, n_samples)`` float32.
+def low_bank(low_rate, low_hz, high_hz, slope=1.0):
+    """Cached coarse-grid noise ``(32, 2**14 + 2**12)`` float32, periodic, extended.
 
     Power only in ``[low_hz, high_hz]``, falling as ``1/f**slope`` inside (slope 1: pink-like
-    drift). Crops are normalized per record by :func:`low_noise`.
+    drift). The first ``2**12`` points are repeated at the end, so any crop of up to that
+    length starting in the first ``2**14`` points is a plain slice (no wrap-around).
     """
+    n_channels, n_samples = LOW_BANK_SHAPE
     rng = np.random.default_rng([BANK_SEED, int(low_rate * 1000), int(low_hz * 1e4),
                                  int(high_hz * 1e4), int(slope * 100)])
     freqs = np.fft.rfftfreq(n_samples, 1.0 / low_rate)
     gain = np.where((freqs >= low_hz) & (freqs <= high_hz),
                     1.0 / np.maximum(freqs, 1e-9) ** (slope / 2), 0.0)
+    if not gain.any():  # band narrower than the bank's resolution: nearest bin
+        gain[np.argmin(np.abs(freqs - 0.5 * (low_hz + high_hz)))] = 1.0
     spec = rng.standard_normal((n_channels, len(freqs), 2)).view(np.complex128)[..., 0]
     data = np.fft.irfft(spec * gain, n=n_samples, axis=-1)
     data /= data.std(axis=-1, keepdims=True)
-    data = data.astype(np.float32)
+    data = np.concatenate([data, data[:, : 1 << 12]], axis=1).astype(np.float32)
     data.setflags(write=False)
     return data
 
 
-def low_noise(seeds, n_series, n_low, low_rate, low_hz, high_hz, slope=1.0):
-    """Coarse-grid noise for each record: ``(n, n_series, n_low)`` float32.
+def low_picks(u):
+    """Map uniforms ``u`` (any shape) to (channel, offset) picks of a coarse-grid bank."""
+    n_channels, n_samples = LOW_BANK_SHAPE
+    return np.minimum((np.asarray(u) * (n_channels * n_samples)).astype(np.int64),
+                      n_channels * n_samples - 1)
 
-    Record ``i`` takes ``n_series`` crops of :func:`low_bank` at (channel, offset) pairs drawn
-    from ``default_rng(seeds[i])``; each series is made zero-mean with unit standard
-    deviation over its ``n_low`` points, so an amplitude parameter is the RMS the record
-    really gets. Returns also the per-record generators (positioned after those draws) for
-    further draws.
+
+def low_noise(picks, n_low, low_rate, low_hz, high_hz, slope=1.0):
+    """Coarse-grid noise per record and series: ``(n, k, n_low)`` float32.
+
+    ``picks`` ``(n, k)`` come from :func:`low_picks` (drawn in ``randomize_parameters``).
+    Each series is made zero-mean with unit standard deviation over its ``n_low`` points,
+    so an amplitude parameter is the RMS the record really gets. Records longer than the
+    bank's extension (``2**12`` points, 164 s at 25 Hz) wrap around.
     """
     bank = low_bank(float(low_rate), float(low_hz), float(high_hz), float(slope))
-    n_ch, n_bank = bank.shape
-    rngs = [np.random.default_rng(int(s)) for s in seeds]
-    pick = np.array([rng.integers(0, n_ch * n_bank, n_series) for rng in rngs],
-                    dtype=np.int64).reshape(len(rngs), n_series)
-    idx = (pick[..., None] % n_bank + np.arange(n_low)) % n_bank
-    sig = bank[pick[..., None] // n_bank, idx]
-    sig -= sig.mean(axis=-1, keepdims=True)
+    n_samples = LOW_BANK_SHAPE[1]
+    picks = np.asarray(picks, dtype=np.int64)
+    ch, off = picks // n_samples, picks % n_samples
+    if n_low <= bank.shape[1] - n_samples:
+        windows = np.lib.stride_tricks.sliding_window_view(bank, n_low, axis=-1)
+        sig = windows[ch, off]
+    else:
+        sig = bank[ch[..., None], (off[..., None] + np.arange(n_low)) % n_samples]
+    sig = sig - sig.mean(axis=-1, keepdims=True)
     sig /= np.maximum(sig.std(axis=-1, keepdims=True), 1e-12)
-    return sig, rngs
+    return sig

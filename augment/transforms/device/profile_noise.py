@@ -171,15 +171,22 @@ class AddProfileNoise(BaseTransform):
         out["snr_db"] = target
         return out
 
-    def apply(self, x, sfreq, params):
+    supports_rows = True
+
+    @property
+    def randomize_reads_signal(self):
+        """Only the SNR level measures the signal."""
+        return self.level == "snr"
+
+    def apply(self, x, sfreq, params, rows=None):
         n_times = x.shape[-1]
         names, _ = self._activities()
         banks = {a: self.lead_bank(a, sfreq, n_times)[0] for a in names}
         tmp = np.empty(x.shape[1:], dtype=np.float32)
-        for i in range(len(x)):
-            o = int(params["offset"][i])
-            crop = banks[params["activity"][i]][:, o:o + n_times]
-            x[i] += np.multiply(crop, np.float32(params["gain"][i]), out=tmp)
+        for j, i in enumerate(range(len(x)) if rows is None else rows):
+            o = int(params["offset"][j])
+            crop = banks[params["activity"][j]][:, o:o + n_times]
+            x[i] += np.multiply(crop, np.float32(params["gain"][j]), out=tmp)
         return x
 
 

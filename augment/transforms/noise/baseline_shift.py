@@ -89,11 +89,14 @@ class BaselineShift(BaseTransform):
                                                   self.max_gain_duration_s).round(4).tolist())
         return out
 
-    def apply(self, x, sfreq, params):
+    supports_rows = True
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
         n_times = x.shape[-1]
-        for i in range(len(x)):
-            events = zip(params["electrode"][i], params["onset_s"][i], params["offset_mv"][i],
-                         params["tau_s"][i], params["gain"][i], params["gain_duration_s"][i])
+        for j, i in enumerate(nb.record_rows(x, rows)):
+            events = zip(params["electrode"][j], params["onset_s"][j], params["offset_mv"][j],
+                         params["tau_s"][j], params["gain"][j], params["gain_duration_s"][j])
             for name, onset, offset, tau, gain, gain_dur in events:
                 e = ELECTRODES.index(name)
                 col = nb.ELECTRODE_MATRIX[:, e]
@@ -102,7 +105,9 @@ class BaselineShift(BaseTransform):
                 if b > a and gain != 1.0:  # gain first: it scales the body potential only
                     phi = nb.POTENTIAL_MATRIX[e] @ x[i, :, a:b]
                     x[i, :, a:b] += np.outer(col, (np.float32(gain) - 1) * phi)
-                t = np.arange(n_times - a, dtype=np.float32) / np.float32(sfreq)
+                # the relaxation is below 1e-5 of the jump after 12 time constants
+                end = min(n_times, a + int(np.ceil(12 * tau * sfreq)) + 1)
+                t = np.arange(end - a, dtype=np.float32) / np.float32(sfreq)
                 step = np.float32(offset) * np.exp(-t / np.float32(tau))
-                x[i, :, a:] += np.outer(col, step)
+                x[i, :, a:end] += np.outer(col, step)
         return x

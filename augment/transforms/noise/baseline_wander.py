@@ -39,8 +39,9 @@ class BaselineWander(BaseTransform):
 
     Notes
     -----
-    Drawn per record: ``amplitude_mv`` (one per listed electrode), ``breathing_hz``,
-    ``breathing_phase``, ``seed`` (of the drift and the breathing weights).
+    Drawn per record: ``amplitude_mv``, ``breathing_weight`` and ``drift_pick`` (one per listed
+    electrode; the pick selects a stretch of a cached coarse-grid noise bank),
+    ``breathing_hz``, ``breathing_phase``.
     """
 
     def __init__(self, min_amplitude_mv=0.05, max_amplitude_mv=0.5, min_breathing_hz=0.1,
@@ -69,28 +70,32 @@ class BaselineWander(BaseTransform):
 
     def randomize_parameters(self, x, sfreq, rngs):
         n_e = len(self.electrodes)
-        u = nb.draw(rngs, n_e + 2)
+        u = nb.draw(rngs, 3 * n_e + 2)
         return {
             "amplitude_mv": nb.lerp(u[:, :n_e], self.min_amplitude_mv, self.max_amplitude_mv),
             "breathing_hz": nb.lerp(u[:, n_e], self.min_breathing_hz, self.max_breathing_hz),
             "breathing_phase": 2 * np.pi * u[:, n_e + 1],
-            "seed": nb.seeds(rngs),
+            "breathing_weight": nb.lerp(u[:, n_e + 2:2 * n_e + 2], -1.0, 1.0),
+            "drift_pick": nb.low_picks(u[:, 2 * n_e + 2:]),
         }
 
-    def apply(self, x, sfreq, params):
-        n, _, n_times = x.shape
+    supports_rows = True
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
         e_idx = nb.electrode_indices(self, self.electrodes)
-        factor, n_low = nb.low_grid(n_times, sfreq)
+        factor, n_low = nb.low_grid(x.shape[-1], sfreq)
         low_rate = sfreq / factor
-        drift, rngs = nb.low_noise(params["seed"], len(e_idx), n_low, low_rate,
-                                   self.min_freq_hz, self.max_freq_hz)
-        weights = np.array([rng.uniform(-1.0, 1.0, len(e_idx)) for rng in rngs])
-        weights /= np.maximum(np.sqrt(np.mean(weights ** 2, axis=1, keepdims=True)), 1e-12)
+        drift = nb.low_noise(params["drift_pick"], n_low, low_rate, self.min_freq_hz,
+                             self.max_freq_hz)
+        weights = np.asarray(params["breathing_weight"], dtype=np.float64)
+        weights = weights / np.maximum(np.sqrt(np.mean(weights ** 2, axis=1, keepdims=True)),
+                                       1e-12)
         t = np.arange(n_low) / low_rate
         breath = np.sin(2 * np.pi * params["breathing_hz"][:, None] * t
                         + params["breathing_phase"][:, None]) * np.sqrt(2.0)
         bf = float(self.breathing_fraction)
         elec = np.sqrt(1 - bf) * drift + np.sqrt(bf) * weights[:, :, None] * breath[:, None, :]
         elec *= params["amplitude_mv"][:, :, None]
-        leads_low = np.matmul(nb.ELECTRODE_MATRIX[:, e_idx].astype(np.float64), elec)
-        return nb.add_upsampled(x, leads_low, factor)
+        leads_low = np.matmul(nb.ELECTRODE_MATRIX[:, e_idx], elec.astype(np.float32))
+        return nb.add_upsampled(x, leads_low, factor, rows)

@@ -81,11 +81,14 @@ class ElectrodeDropout(BaseTransform):
                                   .round(4).tolist())
         return out
 
-    def apply(self, x, sfreq, params):
+    supports_rows = True
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
         n_times = x.shape[-1]
-        for i in range(len(x)):
-            events = zip(params["electrode"][i], params["onset_s"][i], params["duration_s"][i],
-                         params["rail_mv"][i])
+        for j, i in enumerate(nb.record_rows(x, rows)):
+            events = zip(params["electrode"][j], params["onset_s"][j], params["duration_s"][j],
+                         params["rail_mv"][j])
             for name, onset, dur, rail in events:
                 e = ELECTRODES.index(name)
                 a = min(int(round(onset * sfreq)), n_times - 1)

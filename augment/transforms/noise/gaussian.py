@@ -55,19 +55,22 @@ class GaussianNoise(BaseTransform):
             "offset": np.array([int(rng.integers(0, 1 << 30)) for rng in rngs]),
         }
 
-    def apply(self, x, sfreq, params):
+    supports_rows = True
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
         bank = nb.white_bank()
         n_leads, n_times = x.shape[1:]
-        for i in range(len(x)):
-            noise = nb.crop(bank, params["offset"][i], n_leads * n_times).reshape(n_leads,
+        for j, i in enumerate(nb.record_rows(x, rows)):
+            noise = nb.crop(bank, params["offset"][j], n_leads * n_times).reshape(n_leads,
                                                                                   n_times)
-            rel = np.float32(params["relative"][i])
+            rel = np.float32(params["relative"][j])
             if rel > 0:
                 std = np.abs(x[i])
                 std *= rel
-                std += np.float32(params["sigma_mv"][i])
+                std += np.float32(params["sigma_mv"][j])
                 std *= noise
                 x[i] += std
             else:
-                x[i] += np.float32(params["sigma_mv"][i]) * noise
+                x[i] += np.float32(params["sigma_mv"][j]) * noise
         return x

@@ -33,7 +33,8 @@ class ImpedanceNoise(BaseTransform):
 
     Notes
     -----
-    Drawn per record: ``depth`` (per listed electrode) and ``seed``.
+    Drawn per record: ``depth`` and ``pick`` (per listed electrode; the pick selects a
+    stretch of a cached coarse-grid noise bank).
     """
 
     def __init__(self, min_depth=0.01, max_depth=0.1, min_freq_hz=0.1, max_freq_hz=2.0,
@@ -53,23 +54,28 @@ class ImpedanceNoise(BaseTransform):
         nb.electrode_indices(self, self.electrodes)
 
     def randomize_parameters(self, x, sfreq, rngs):
-        u = nb.draw(rngs, len(self.electrodes))
-        return {"depth": nb.lerp(u, self.min_depth, self.max_depth), "seed": nb.seeds(rngs)}
+        n_e = len(self.electrodes)
+        u = nb.draw(rngs, 2 * n_e)
+        return {"depth": nb.lerp(u[:, :n_e], self.min_depth, self.max_depth),
+                "pick": nb.low_picks(u[:, n_e:])}
 
-    def apply(self, x, sfreq, params):
-        n, _, n_times = x.shape
+    supports_rows = True
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
+        n_times = x.shape[-1]
         e_idx = nb.electrode_indices(self, self.electrodes)
         factor, n_low = nb.low_grid(n_times, sfreq)
-        mod, _ = nb.low_noise(params["seed"], len(e_idx), n_low, sfreq / factor,
-                              self.min_freq_hz, self.max_freq_hz)
+        mod = nb.low_noise(params["pick"], n_low, sfreq / factor, self.min_freq_hz,
+                           self.max_freq_hz)
         mod *= params["depth"][:, :, None].astype(np.float32)
         pot = nb.POTENTIAL_MATRIX[e_idx]  # (E, 8): the listed electrodes' potentials
         m = nb.ELECTRODE_MATRIX[:, e_idx]  # (8, E)
         phi = np.empty((len(e_idx), n_times), dtype=np.float32)
         gain = np.empty_like(phi)
         delta = np.empty(x.shape[1:], dtype=np.float32)
-        for i in range(n):  # per record: the E × T temporaries stay in cache
+        for j, i in enumerate(nb.record_rows(x, rows)):  # E × T temporaries stay in cache
             np.dot(pot, x[i], out=phi)  # potentials vs the Wilson terminal
-            phi *= nb.upsample(mod[i], factor, n_times, out=gain)
+            phi *= nb.upsample(mod[j], factor, n_times, out=gain)
             x[i] += np.dot(m, phi, out=delta)
         return x

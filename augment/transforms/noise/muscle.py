@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from augment import noise_banks as nb
@@ -93,17 +95,20 @@ class MuscleNoise(BaseTransform):
         return {"rms_mv": np.array(rms), "offset": np.array(offsets),
                 "burst_onsets_s": onsets, "burst_durations_s": durs}
 
-    def apply(self, x, sfreq, params):
+    supports_rows = True
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
         n_times = x.shape[-1]
         e_idx = nb.electrode_indices(self, self.electrodes)
         bank = self._bank(sfreq)[: len(e_idx)]
         m = nb.ELECTRODE_MATRIX[:, e_idx]
         env = np.empty(n_times, dtype=np.float32)
-        for i in range(len(x)):
-            _burst_envelope(env, params["burst_onsets_s"][i], params["burst_durations_s"][i],
+        for j, i in enumerate(nb.record_rows(x, rows)):
+            _burst_envelope(env, params["burst_onsets_s"][j], params["burst_durations_s"][j],
                             self.floor_fraction, sfreq)
-            noise = (m * params["rms_mv"][i].astype(np.float32)) @ nb.crop(
-                bank, params["offset"][i], n_times)
+            noise = (m * params["rms_mv"][j].astype(np.float32)) @ nb.crop(
+                bank, params["offset"][j], n_times)
             noise *= env
             x[i] += noise
         return x
@@ -116,13 +121,21 @@ def _burst_envelope(env, onsets_s, durations_s, floor, sfreq):
     for onset, dur in zip(onsets_s, durations_s):
         a = int(round(onset * sfreq))
         n = max(int(round(dur * sfreq)), 1)
-        ramp = max(min(n // 4, int(0.02 * sfreq)), 1)
-        shape = np.ones(n, dtype=np.float32)
-        edge = 0.5 - 0.5 * np.cos(np.pi * (np.arange(ramp) + 0.5) / ramp)
-        shape[:ramp] = edge
-        shape[n - ramp:] = np.minimum(shape[n - ramp:], edge[::-1])
         b = min(a + n, n_times)
-        if b > a:
-            seg = floor + (1.0 - floor) * shape[: b - a]
-            np.maximum(env[a:b], seg, out=env[a:b])
+        if b <= a:
+            continue
+        shape = _burst_shape(n, max(min(n // 4, int(0.02 * sfreq)), 1), float(floor))
+        np.maximum(env[a:b], shape[: b - a], out=env[a:b])
     return env
+
+
+@functools.lru_cache(maxsize=512)
+def _burst_shape(n, ramp, floor):
+    """One burst of ``n`` samples from ``floor`` to 1 and back, raised-cosine edges (cached)."""
+    shape = np.ones(n, dtype=np.float32)
+    edge = (0.5 - 0.5 * np.cos(np.pi * (np.arange(ramp) + 0.5) / ramp)).astype(np.float32)
+    shape[:ramp] = edge
+    shape[n - ramp:] = np.minimum(shape[n - ramp:], edge[::-1])
+    shape = floor + (1.0 - floor) * shape
+    shape.setflags(write=False)
+    return shape

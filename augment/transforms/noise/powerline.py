@@ -44,8 +44,9 @@ class PowerlineNoise(BaseTransform):
 
     Notes
     -----
-    Drawn per record: ``line_hz``, ``amplitude_mv`` (per listed electrode), ``drift``,
-    ``seed`` (phases and envelopes).
+    Drawn per record: ``line_hz``, ``drift``, ``amplitude_mv`` and ``drift_mix`` (per listed
+    electrode), ``phase`` (per electrode and harmonic), ``envelope_pick`` (stretches of a
+    cached coarse-grid bank).
     """
 
     def __init__(self, line_freq_hz=50.0, max_freq_deviation_hz=0.2, min_amplitude_mv=0.005,
@@ -78,48 +79,59 @@ class PowerlineNoise(BaseTransform):
         nb.electrode_indices(self, self.electrodes)
 
     def randomize_parameters(self, x, sfreq, rngs):
-        n_e = len(self.electrodes)
-        u = nb.draw(rngs, n_e + 2)
+        n_e, n_h = len(self.electrodes), int(self.n_harmonics)
+        u = nb.draw(rngs, 4 + n_e * (2 + n_h) + n_h)
         dev = float(self.max_freq_deviation_hz)
+        spread = float(self.phase_spread_rad) * np.sqrt(3.0)  # uniform with that std
+        c = 4 + n_e
         return {
             "line_hz": float(self.line_freq_hz) + nb.lerp(u[:, 0], -dev, dev),
-            "amplitude_mv": nb.lerp(u[:, 2:], self.min_amplitude_mv, self.max_amplitude_mv),
             "drift": nb.lerp(u[:, 1], self.min_drift, self.max_drift),
-            "seed": nb.seeds(rngs),
+            "envelope_pick": nb.low_picks(u[:, 2:4]),
+            "amplitude_mv": nb.lerp(u[:, 4:c], self.min_amplitude_mv, self.max_amplitude_mv),
+            "drift_mix": nb.lerp(u[:, c:c + n_e], -np.sqrt(3.0), np.sqrt(3.0)),
+            "phase": (2 * np.pi * u[:, c + n_e:c + n_e + n_h])[:, None, :]
+            + nb.lerp(u[:, c + n_e + n_h:], -spread, spread).reshape(-1, n_e, n_h),
         }
 
-    def apply(self, x, sfreq, params):
-        n, _, n_times = x.shape
+    supports_rows = True
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
+        n_times = x.shape[-1]
+        n = len(params["line_hz"])
         e_idx = nb.electrode_indices(self, self.electrodes)
         n_e = len(e_idx)
-        line = params["line_hz"]
+        line = np.asarray(params["line_hz"], dtype=np.float64)
         n_h = int(self.n_harmonics)
         factor, n_low = nb.low_grid(n_times, sfreq)
-        env_low, rngs = nb.low_noise(params["seed"], 2, n_low, sfreq / factor, 0.02, 0.5)
+        env_low = nb.low_noise(params["envelope_pick"], n_low, sfreq / factor, 0.02, 0.5)
         # envelope 0: 1 + drift·g0 (common level); envelope 1: drift·g1 (electrode differences)
         env_low *= params["drift"][:, None, None].astype(np.float32)
         env_low[:, 0] += 1.0
         np.maximum(env_low[:, 0], 0.0, out=env_low[:, 0])
-        phase = np.empty((n, n_e, n_h))
+        phase = np.asarray(params["phase"], dtype=np.float64)
         mix = np.ones((n, n_e, 2))
-        for i, rng in enumerate(rngs):
-            phase[i] = rng.uniform(0, 2 * np.pi, n_h) + rng.normal(
-                0, self.phase_spread_rad, (n_e, n_h))
-            mix[i, :, 1] = rng.normal(0, 1, n_e)
+        mix[:, :, 1] = params["drift_mix"]
         k = np.arange(1, n_h + 1)
         amp = params["amplitude_mv"][:, :, None] / k ** 2 * (k * line[:, None, None] < sfreq / 2)
         w_e = np.concatenate([amp * np.cos(phase), -amp * np.sin(phase)], axis=2)  # (n, E, 2H)
         m = nb.ELECTRODE_MATRIX[:, e_idx].astype(np.float64)
-        w = [np.matmul(m, w_e * mix[:, :, j, None]).astype(np.float32) for j in range(2)]
+        # leads = W0 @ (basis · g0) + W1 @ (basis · g1): envelopes applied to the 2H basis
+        # rows (fewer than the 8 leads), then one matrix product per record
+        w = np.concatenate([np.matmul(m, w_e * mix[:, :, k, None]) for k in range(2)],
+                           axis=2).astype(np.float32)  # (n, 8, 4H)
         t = np.arange(n_times, dtype=np.float64) / sfreq
         buf = _Buffers(n_h, x.shape[1], n_times)
         env = np.empty((2, n_times), dtype=np.float32)
-        part = np.empty_like(buf.out)
-        for i in range(n):
-            basis = _harmonic_basis((2 * np.pi * line[i] * t).astype(np.float32), n_h, buf)
-            nb.upsample(env_low[i], factor, n_times, out=env)
-            for j in range(2):
-                np.dot(w[j][i], basis, out=part)
-                part *= env[j]
-                x[i] += part
+        both = np.empty((2, 2 * n_h, n_times), dtype=np.float32)
+        theta = np.empty(n_times, dtype=np.float32)
+        for j, i in enumerate(nb.record_rows(x, rows)):
+            # phase in float64 then wrapped: 2π·50 Hz·t reaches 3000 rad in 10 s
+            np.mod(2 * np.pi * line[j] * t, 2 * np.pi, out=theta, casting="same_kind")
+            basis = _harmonic_basis(theta, n_h, buf)
+            nb.upsample(env_low[j], factor, n_times, out=env)
+            np.multiply(basis, env[0], out=both[0])
+            np.multiply(basis, env[1], out=both[1])
+            x[i] += np.dot(w[j], both.reshape(4 * n_h, n_times), out=buf.out)
         return x

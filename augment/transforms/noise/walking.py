@@ -37,8 +37,8 @@ class WalkingArtifact(BaseTransform):
 
     Notes
     -----
-    Drawn per record: ``step_hz``, ``amplitude_mv`` (per listed electrode), ``seed`` (of the
-    harmonic phases and the jitter).
+    Drawn per record: ``step_hz``, ``amplitude_mv`` (per listed electrode), ``phase`` (per
+    electrode and harmonic), ``jitter_pick`` (a stretch of a cached coarse-grid bank).
     """
 
     def __init__(self, min_step_hz=1.0, max_step_hz=2.0, min_amplitude_mv=0.05,
@@ -66,35 +66,40 @@ class WalkingArtifact(BaseTransform):
         nb.electrode_indices(self, self.electrodes)
 
     def randomize_parameters(self, x, sfreq, rngs):
-        n_e = len(self.electrodes)
-        u = nb.draw(rngs, n_e + 1)
+        n_e, n_h = len(self.electrodes), int(self.n_harmonics)
+        u = nb.draw(rngs, 2 + n_e + n_e * n_h)
         return {
             "step_hz": nb.lerp(u[:, 0], self.min_step_hz, self.max_step_hz),
-            "amplitude_mv": nb.lerp(u[:, 1:], self.min_amplitude_mv, self.max_amplitude_mv),
-            "seed": nb.seeds(rngs),
+            "amplitude_mv": nb.lerp(u[:, 1:1 + n_e], self.min_amplitude_mv,
+                                    self.max_amplitude_mv),
+            "phase": 2 * np.pi * u[:, 1 + n_e:1 + n_e + n_e * n_h].reshape(-1, n_e, n_h),
+            "jitter_pick": nb.low_picks(u[:, -1:]),
         }
 
-    def apply(self, x, sfreq, params):
-        n, _, n_times = x.shape
+    supports_rows = True
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
+        n_times = x.shape[-1]
         e_idx = nb.electrode_indices(self, self.electrodes)
-        step = params["step_hz"]
+        step = np.asarray(params["step_hz"], dtype=np.float64)
         n_h = int(self.n_harmonics)
         factor, n_low = nb.low_grid(n_times, sfreq)
-        jitter, rngs = nb.low_noise(params["seed"], 1, n_low, sfreq / factor, 0.05, 0.5)
+        jitter = nb.low_noise(params["jitter_pick"], n_low, sfreq / factor, 0.05, 0.5)
         jitter *= np.float32(self.jitter_rad)
-        psi = np.array([rng.uniform(0, 2 * np.pi, (len(e_idx), n_h)) for rng in rngs])
+        psi = np.asarray(params["phase"], dtype=np.float64)
         k = np.arange(1, n_h + 1)
         amp = params["amplitude_mv"][:, :, None] * k ** -float(self.harmonic_decay)
         amp = amp * (k * step[:, None, None] < sfreq / 2)
         # a cos(kθ + ψ) = a cos ψ cos kθ − a sin ψ sin kθ
         w_e = np.concatenate([amp * np.cos(psi), -amp * np.sin(psi)], axis=2)  # (n, E, 2H)
         w = np.matmul(nb.ELECTRODE_MATRIX[:, e_idx].astype(np.float64), w_e).astype(np.float32)
-        t = np.arange(n_times, dtype=np.float64) / sfreq
+        t = np.arange(n_times, dtype=np.float32) / np.float32(sfreq)
         buf = _Buffers(n_h, x.shape[1], n_times)
-        for i in range(n):
-            theta = nb.upsample(jitter[i], factor, n_times, out=buf.theta)
-            theta += (2 * np.pi * step[i] * t).astype(np.float32)
-            x[i] += np.dot(w[i], _harmonic_basis(theta[0], n_h, buf), out=buf.out)
+        for j, i in enumerate(nb.record_rows(x, rows)):
+            theta = nb.upsample(jitter[j], factor, n_times, out=buf.theta)
+            theta += np.float32(2 * np.pi * step[j]) * t
+            x[i] += np.dot(w[j], _harmonic_basis(theta[0], n_h, buf), out=buf.out)
         return x
 
 
