@@ -110,6 +110,14 @@ class BaseTransform(BaseEstimator):
     #: Set False on output-stage transforms that change the number of leads.
     keeps_independent_leads = True
 
+    #: True when ``apply(x, sfreq, params, rows=...)`` can work in place on rows of a larger
+    #: batch (parameter ``j`` belongs to ``x[rows[j]]``). Pipelines then transform a subset of
+    #: records without copying it out and back (see :meth:`transform_batch`).
+    supports_rows = False
+    #: For ``supports_rows`` transforms: False when ``randomize_parameters`` reads only the
+    #: shape of ``x`` (it then gets a zero-cost placeholder of the right shape).
+    randomize_reads_signal = True
+
     def __init__(self, p=0.5):
         self.p = p
 
@@ -138,12 +146,15 @@ class BaseTransform(BaseEstimator):
         if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
             raise ValueError(f"{type(self).__name__}: p must be a probability in [0, 1], got {p!r}")
 
-    def transform_batch(self, x8, sfreq, rngs, inplace=False):
+    def transform_batch(self, x8, sfreq, rngs, inplace=False, rows=None):
         """Apply to a batch of independent leads with per-record generators.
 
         This is what pipelines call. ``x8`` is ``(n, 8, T)`` float32 and is not modified,
         unless ``inplace=True``: then the caller owns ``x8`` and lets it be overwritten
         (pipelines do this after their first step, which saves two batch copies per step).
+
+        ``rows`` (with ``inplace=True``): transform only records ``x8[rows]``, in place;
+        ``rngs`` and the returned records then belong to those rows.
 
         Returns
         -------
@@ -153,7 +164,12 @@ class BaseTransform(BaseEstimator):
         """
         self._check_p()
         self._validate_params(sfreq)
+        if rows is not None:
+            return self._transform_rows(x8, sfreq, rngs, np.asarray(rows), inplace)
         n = len(x8)
+        if self.supports_rows:  # in place on the rows that are drawn: no subset copies
+            target = x8 if inplace else x8.copy()
+            return self._transform_rows(target, sfreq, rngs, np.arange(n), True)
         applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
         records = [{"applied": bool(a)} for a in applied]
         if not applied.any():
@@ -163,9 +179,7 @@ class BaseTransform(BaseEstimator):
         sub = x8[idx] if len(idx) < n else (x8 if inplace else x8.copy())
         params = self.randomize_parameters(sub, sfreq, sub_rngs)
         result = self.apply(sub, sfreq, params)
-        for name, values in params.items():
-            for j, i in enumerate(idx):
-                records[i][name] = _to_builtin(values[j])
+        _record(records, idx, params)
         if len(idx) == n:
             return np.asarray(result, dtype=np.float32), records
         if result.shape[1:] != x8.shape[1:]:
@@ -176,6 +190,34 @@ class BaseTransform(BaseEstimator):
         out = x8 if inplace else x8.copy()
         out[idx] = result
         return out, records
+
+    def _transform_rows(self, x8, sfreq, rngs, rows, inplace):
+        """Gate and transform ``x8[rows]`` in place (``supports_rows``) or via a subset copy."""
+        if not inplace:
+            raise ValueError("transform_batch(rows=...) works in place: pass inplace=True")
+        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        records = [{"applied": bool(a)} for a in applied]
+        if not applied.any():
+            return x8, records
+        idx = np.flatnonzero(applied)
+        sel = rows[idx]
+        sub_rngs = [rngs[j] for j in idx]
+        if self.supports_rows:
+            view = x8[sel] if self.randomize_reads_signal else np.broadcast_to(
+                np.float32(0), (len(sel),) + x8.shape[1:])
+            params = self.randomize_parameters(view, sfreq, sub_rngs)
+            self.apply(x8, sfreq, params, rows=sel)
+        else:
+            sub = x8[sel]
+            params = self.randomize_parameters(sub, sfreq, sub_rngs)
+            result = self.apply(sub, sfreq, params)
+            if result.shape[1:] != x8.shape[1:]:
+                raise RuntimeError(
+                    f"{type(self).__name__} changes the signal shape, so it must be applied "
+                    "with p=1.0 to whole batches")
+            x8[sel] = result
+        _record(records, idx, params)
+        return x8, records
 
     def __call__(self, x, sfreq, random_state=None):
         """Apply to 12-lead data ``(12, T)`` or ``(n, 12, T)`` in mV; returns the same layout.
@@ -192,12 +234,29 @@ class BaseTransform(BaseEstimator):
         return out[0] if single else out
 
 
+def _record(records, idx, params):
+    """Store drawn ``params`` (record ``j`` of them → ``records[idx[j]]``) as builtins."""
+    for name, values in params.items():
+        if isinstance(values, np.ndarray):  # one conversion per parameter, not per record
+            values = values.tolist()
+            for j, i in enumerate(idx):
+                records[i][name] = values[j]
+            continue
+        for j, i in enumerate(idx):
+            records[i][name] = _to_builtin(values[j])
+
+
+_PLAIN = (int, float, str, bool, type(None))
+
+
 def _to_builtin(v):
     """Numpy scalars/arrays → plain Python values (for JSON manifests)."""
+    if type(v) in _PLAIN:  # fast path: most drawn values are plain already
+        return v
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, np.generic):
         return v.item()
-    if isinstance(v, Sequence) and not isinstance(v, str):
+    if isinstance(v, (list, tuple)) or (isinstance(v, Sequence) and not isinstance(v, str)):
         return [_to_builtin(e) for e in v]
     return v

@@ -213,6 +213,15 @@ class BaseComposition(BaseTransform):
                 for rec, r in zip(records, recs):
                     rec[name] = r
                 continue
+            if getattr(t, "supports_rows", False) and not isinstance(t, BaseComposition):
+                # row-capable step: transform the subset in place, no copy out and back (C2)
+                if not owned:
+                    x8, owned = x8.copy(), True
+                x8, recs = t.transform_batch(x8, sfreq, [rngs[i] for i in idx], inplace=True,
+                                             rows=idx)
+                for j, i in enumerate(idx):
+                    records[i][name] = recs[j]
+                continue
             # the subset is a private copy, so the step may overwrite it
             out, recs, _ = run_step(t, x8[idx], sfreq, [rngs[i] for i in idx], owned=True)
             if out.shape[1:] != x8.shape[1:]:
@@ -283,6 +292,19 @@ class BaseComposition(BaseTransform):
             return x8, records
         idx = np.flatnonzero(applied)
         everyone = len(idx) == len(x8)
+        if inplace and not everyone and self._records_choice:
+            # OneOf/SomeOf on an owned batch: records that were not gated in get no children,
+            # so the children can work on the whole array in place (no subset copy; C2)
+            chosen_sub = self._choose([rngs[i] for i in idx])
+            chosen = [set() for _ in rngs]
+            for j, i in enumerate(idx):
+                chosen[i] = chosen_sub[j]
+            out, all_records = self._run_chosen(x8, sfreq, rngs, chosen, owned=True)
+            named = self.named_transforms
+            for i in idx:
+                records[i]["chosen"] = [named[k][0] for k in sorted(chosen[i])]
+                records[i].update(all_records[i])
+            return out, records
         sub = x8 if everyone else x8[idx]  # a fancy-indexed subset is a private copy
         out, sub_records, chosen = self._run(sub, sfreq, [rngs[i] for i in idx],
                                              owned=inplace or not everyone)

@@ -43,7 +43,10 @@ def independent(x12: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"expected 12 leads in the order {' '.join(LEADS_12)} on axis -2, got shape {x12.shape}"
         )
-    return x12[..., INDEPENDENT_INDEX, :]
+    out = np.empty(x12.shape[:-2] + (8, x12.shape[-1]), dtype=x12.dtype)
+    out[..., 0:2, :] = x12[..., 0:2, :]  # slices, not fancy indexing: ~2x faster on batches
+    out[..., 2:8, :] = x12[..., 6:12, :]
+    return out
 
 
 def derive(x8: np.ndarray) -> np.ndarray:
@@ -58,12 +61,18 @@ def derive(x8: np.ndarray) -> np.ndarray:
             f"got shape {x8.shape}"
         )
     out = np.empty(x8.shape[:-2] + (12, x8.shape[-1]), dtype=x8.dtype)
-    out[..., INDEPENDENT_INDEX, :] = x8
+    # slices and out= ufuncs: no temporaries (this runs once per augmented batch)
+    out[..., 0:2, :] = x8[..., 0:2, :]
+    out[..., 6:12, :] = x8[..., 2:8, :]
     lead_i, lead_ii = x8[..., 0, :], x8[..., 1, :]
-    out[..., 2, :] = lead_ii - lead_i
-    out[..., 3, :] = -(lead_i + lead_ii) / 2
-    out[..., 4, :] = lead_i - lead_ii / 2
-    out[..., 5, :] = lead_ii - lead_i / 2
+    half = np.asarray(0.5, dtype=out.dtype)
+    np.subtract(lead_ii, lead_i, out=out[..., 2, :])
+    np.add(lead_i, lead_ii, out=out[..., 3, :])
+    np.multiply(out[..., 3, :], -half, out=out[..., 3, :])
+    np.multiply(lead_ii, half, out=out[..., 4, :])
+    np.subtract(lead_i, out[..., 4, :], out=out[..., 4, :])
+    np.multiply(lead_i, half, out=out[..., 5, :])
+    np.subtract(lead_ii, out[..., 5, :], out=out[..., 5, :])
     return out
 
 

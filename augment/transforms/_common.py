@@ -82,16 +82,17 @@ def interp_batch(x, pos):
     return a
 
 
-def resample_rows(x, pos):
+def resample_rows(x, pos, rows=None):
     """Read each record of ``x`` ``(n, L, T)`` at its own positions ``pos`` ``(n, T)``.
 
     All leads of a record share the positions (one gather per record, which is much
     cheaper than a gather per lead); linear interpolation, edge samples held.
+    With ``rows``, record ``rows[j]`` of ``x`` is resampled at ``pos[j]`` in place (C2).
     """
     n_times = x.shape[-1]
-    out = np.empty_like(x)
-    for i in range(len(x)):
-        p = np.clip(pos[i], 0.0, n_times - 1)
+    out = np.empty_like(x) if rows is None else x
+    for j, i in enumerate(range(len(x)) if rows is None else rows):
+        p = np.clip(pos[j], 0.0, n_times - 1)
         i0 = np.minimum(p.astype(np.intp), n_times - 2)
         w = (p - i0).astype(np.float32)
         ab = np.take(x[i], np.stack([i0, i0 + 1]), axis=1)  # (L, 2, T): one gather

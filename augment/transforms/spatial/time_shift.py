@@ -44,7 +44,16 @@ class TimeShift(BaseTransform):
     def randomize_parameters(self, x, sfreq, rngs):
         return {"shift_s": signed_uniform(rngs, self.min_shift_s, self.max_shift_s)}
 
-    def apply(self, x, sfreq, params):
+    supports_rows = True  # in place on a pipeline's rows, no subset copy (C2)
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
+        if rows is not None:  # shift record rows[j] in place, through a one-record buffer
+            one = np.empty((1,) + x.shape[1:], dtype=x.dtype)
+            for j, i in enumerate(rows):
+                one[0] = x[i]
+                x[i] = self.apply(one, sfreq, {"shift_s": params["shift_s"][j:j + 1]})[0]
+            return x
         n_times = x.shape[-1]
         shifts = np.round(np.asarray(params["shift_s"]) * sfreq).astype(np.intp)
         out = np.empty_like(x)

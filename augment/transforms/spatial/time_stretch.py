@@ -43,8 +43,11 @@ class TimeStretch(BaseTransform):
         frac = np.array([rng.random() for rng in rngs])
         return {"rate": rate, "offset_s": frac * span / sfreq}
 
-    def apply(self, x, sfreq, params):
+    supports_rows = True  # in place on a pipeline's rows, no subset copy (C2)
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
         rate = np.asarray(params["rate"], dtype=np.float64)[:, None]
         offset = np.asarray(params["offset_s"], dtype=np.float64)[:, None] * sfreq
         pos = offset + np.arange(x.shape[-1], dtype=np.float64)[None, :] * rate
-        return resample_rows(x, pos)
+        return resample_rows(x, pos, rows)
