@@ -50,6 +50,12 @@ def _sha256_text(text):
 def _init_worker(job):
     global _JOB
     _JOB = job
+    try:  # one BLAS thread per worker: the workers already fill the cores
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def _work(shard, infos):
