@@ -96,7 +96,7 @@ def energy_distance(a, b, *, clip=True):
     return max(e, 0.0) if clip else e
 
 
-def classifier_auc(a, b, *, classifier="logistic", n_splits=5, random_state=None):
+def classifier_auc(a, b, *, classifier="logistic", n_splits=5, n_repeats=3, random_state=None):
     """Cross-validated two-sample AUC: can a classifier tell ``a`` from ``b``?
 
     Parameters
@@ -107,6 +107,9 @@ def classifier_auc(a, b, *, classifier="logistic", n_splits=5, random_state=None
         L2 logistic regression on standardized features, or a random forest.
     n_splits : int
         Folds (reduced when a set is smaller).
+    n_repeats : int
+        Cross-validation repeated with new fold splits; the AUCs are averaged (a steadier
+        estimate for small sets).
     random_state : None | int | numpy.random.Generator
         Seeds the fold split and the forest.
 
@@ -128,17 +131,19 @@ def classifier_auc(a, b, *, classifier="logistic", n_splits=5, random_state=None
                                                                  max_iter=2000))
         method = "decision_function"
     elif classifier == "forest":
-        clf = RandomForestClassifier(n_estimators=200, min_samples_leaf=2,
+        clf = RandomForestClassifier(n_estimators=100, min_samples_leaf=2,
                                      class_weight="balanced", random_state=seed, n_jobs=1)
         method = "predict_proba"
     else:
         raise ValueError(f"classifier must be 'logistic' or 'forest', got {classifier!r}")
-    cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    score = cross_val_predict(clf, X, y, cv=cv, method=method)
-    if score.ndim == 2:
-        score = score[:, 1]
-    return float(roc_auc_score(y, score))
-
+    aucs = []
+    for r in range(max(int(n_repeats), 1)):
+        cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
+        score = cross_val_predict(clf, X, y, cv=cv, method=method)
+        if score.ndim == 2:
+            score = score[:, 1]
+        aucs.append(roc_auc_score(y, score))
+    return float(np.mean(aucs))
 
 def feature_differences(device, other, names, scaler):
     """Standardized mean difference per feature, largest first.
