@@ -93,3 +93,16 @@ def write_sph_fixture(root, signals, codes, patients):
         w.writeheader()
         w.writerows(rows)
     return root
+
+
+class DevicePipeline(GainPipeline):
+    """Like a device stage: keeps leads I, II, V1 and halves the rate (250 Hz from 500 Hz)."""
+
+    output_leads = ("I", "II", "V1")
+
+    def output_sfreq(self, sfreq):
+        return sfreq / 2
+
+    def __call__(self, x, sfreq, random_state=None):
+        y = super().__call__(x, sfreq, random_state)
+        return np.ascontiguousarray(y[:, [0, 1, 6], ::2])

@@ -269,3 +269,21 @@ def test_ctrl_c_then_resume_matches_an_uninterrupted_run(tmp_path):
                      shard_size=5, quiet=True)
     assert _digest(out) == _digest(tmp_path / "clean")
     assert os.path.getsize(out / "manifest.csv") > 0
+
+
+def test_device_output_rate_and_leads_with_originals(tmp_path):
+    from dataset_helpers import DevicePipeline
+    from scipy.signal import resample_poly
+
+    reader = SyntheticReader(3, duration_s=2)
+    run_augmentation(reader, DevicePipeline(), tmp_path, copies=1, include_original=True,
+                     quiet=True)
+    with h5py.File(tmp_path / "shards" / "shard-00000.h5") as f:
+        assert f["ecg"].shape == (6, 3, 500)
+        assert f["ecg"].attrs["sfreq"] == 250.0
+        assert list(f["ecg"].attrs["leads"]) == ["I", "II", "V1"]
+        original = f["ecg"][0]
+    ref = resample_poly(reader.load("syn000000").signal[[0, 1, 6]], 1, 2, axis=-1)
+    np.testing.assert_allclose(original, ref, atol=1e-5)
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["output_sfreq"] == 250.0 and run["output_leads"] == ["I", "II", "V1"]

@@ -50,3 +50,33 @@ def test_cli_run_and_preview(tmp_path, monkeypatch, capsys):
                           "--copies", "1", "--out", str(out), "--shard", "3/2"])
     assert code == 2
     assert "--shard 3/2: k must be between 1 and N" in capsys.readouterr().err
+
+
+def test_preview_marks_leads_the_device_does_not_record(tmp_path):
+    import matplotlib.pyplot as plt
+    from dataset_helpers import DevicePipeline
+
+    from augment.datasets import SyntheticReader
+    from augment.preview import augment_record, draw_ecg
+
+    record = SyntheticReader(2, duration_s=5).load("syn000001")
+    x, sfreq, leads, _ = augment_record(record, DevicePipeline())
+    assert sfreq == 250.0 and leads == ("I", "II", "V1")
+    fig, (a, b) = plt.subplots(2)
+    draw_ecg(a, record.signal, record.sfreq, augment.leads.LEADS_12)
+    draw_ecg(b, x, sfreq, leads)
+
+    def traces(ax):
+        return [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 2]
+
+    def notes(ax):
+        return [t.get_text() for t in ax.texts if t.get_text() == "(not recorded)"]
+
+    assert len(traces(a)) == 13 and notes(a) == []  # 12 leads + the lead II rhythm strip
+    assert len(traces(b)) == 4 and len(notes(b)) == 9  # I, II, V1 + rhythm; 9 leads marked
+    # Time axis in seconds at the device rate: the rhythm strip spans the whole 5 s.
+    assert traces(b)[-1].get_xdata()[-1] == pytest.approx(5.0 - 1 / 250)
+    plt.close(fig)
+    png = preview_record(SyntheticReader(2, duration_s=5), "syn000001", DevicePipeline(),
+                         tmp_path / "d.png")
+    assert mpimg.imread(png).shape[0] > 800
