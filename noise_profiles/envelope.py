@@ -11,7 +11,8 @@ keeps the coherence intact). ``log g_b`` is read from the RMS of consecutive
 A stationary Gaussian signal's window RMS already fluctuates (few degrees of freedom per
 window); that part is measured on a stationary surrogate and taken out of the variance of
 ``log g_b``, so synthesis does not count it twice. New envelopes are Gaussian AR
-processes (Yule-Walker, per segment) on the normal scores of ``log g_b``, with
+processes with the measured autocorrelation (up to 32 s, so long quiet spells between
+rare bursts survive) on the normal scores of ``log g_b``, with
 innovations correlated across bands as the recorded scores are, mapped through the
 recorded quantiles: the RMS distributions and their autocorrelation come back.
 """
@@ -19,6 +20,7 @@ recorded quantiles: the RMS distributions and their autocorrelation come back.
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 import scipy.signal
 import scipy.special
 from scipy import stats
@@ -26,9 +28,11 @@ from scipy import stats
 N_QUANTILES = 65
 MIN_WINDOWS = 4
 ENV_WIN_S = 0.25
-AR_ORDER = 4
+#: envelope window per band: the motion band needs longer windows to hold a few cycles
+BAND_WIN_S = (0.25, 0.25, 0.25, 0.25)
+ACF_LAGS = 128            # autocorrelation of the latent process kept up to 128 windows (32 s)
 #: upper edges of the modulated bands (the first band starts at ``split_hz``)
-BAND_EDGES_HZ = (5.0, 40.0)
+BAND_EDGES_HZ = (5.0, 15.0, 40.0)
 N_BANDS = len(BAND_EDGES_HZ) + 1
 
 
@@ -78,12 +82,12 @@ def log_envelope(segments, sfreq, lo, hi, win_s=ENV_WIN_S):
 def disabled(n_bands=N_BANDS):
     """State of a profile without envelopes."""
     return dict(env_quantiles=np.zeros((n_bands, N_QUANTILES)),
-                env_ar=np.zeros((n_bands, AR_ORDER)), env_corr=np.eye(n_bands),
+                env_acf=np.zeros((n_bands, ACF_LAGS)), env_corr=np.eye(n_bands),
                 env_sigma_ln=np.zeros(n_bands), env_natural_sigma_ln=np.zeros(n_bands),
                 env_enabled=0)
 
 
-def fit(segments, sfreq, split_hz, surrogate, win_s=ENV_WIN_S):
+def fit(segments, sfreq, split_hz, surrogate):
     """Fit one envelope per band.
 
     Parameters
@@ -96,13 +100,14 @@ def fit(segments, sfreq, split_hz, surrogate, win_s=ENV_WIN_S):
     Returns
     -------
     state : dict
-        ``env_quantiles`` (B, N_QUANTILES), ``env_ar`` (B, AR_ORDER), ``env_corr`` (B, B),
+        ``env_quantiles`` (B, N_QUANTILES), ``env_acf`` (B, ACF_LAGS), ``env_corr`` (B, B),
         ``env_sigma_ln`` (B,), ``env_natural_sigma_ln`` (B,), ``env_enabled`` (0/1);
         bands beyond the recording's Nyquist keep a flat envelope.
     """
     out = disabled()
     scores_all = []
     for b, (lo, hi) in enumerate(band_edges(split_hz, sfreq)):
+        win_s = BAND_WIN_S[b]
         seqs = log_envelope(segments, sfreq, lo, hi, win_s)
         if sum(len(s) for s in seqs) < MIN_WINDOWS:
             return disabled()
@@ -112,20 +117,19 @@ def fit(segments, sfreq, split_hz, surrogate, win_s=ENV_WIN_S):
         var_e = float(np.var(e))
         out["env_sigma_ln"][b], out["env_natural_sigma_ln"][b] = np.sqrt(var_e), np.sqrt(var0)
         scores = [_normal_scores(s) for s in seqs]
-        scores_all.append(np.concatenate(scores))
+        # on the finest window grid, so bands with longer windows can be correlated
+        rep = int(round(win_s / min(BAND_WIN_S)))
+        scores_all.append([np.repeat(sc, rep) for sc in scores])
         if var_e <= var0 or var_e <= 0:
             continue
         shrunk = (e - e.mean()) * np.sqrt((var_e - var0) / var_e)
         out["env_quantiles"][b] = np.quantile(shrunk, np.linspace(0, 1, N_QUANTILES))
-        if len(e) >= 4 * AR_ORDER + 4:
-            from noise_profiles.var_model import autocovariance, yule_walker_var
-
-            long = [s[None, :] for s in scores if len(s) > AR_ORDER + 1]
-            coefs, _ = yule_walker_var(autocovariance(long, AR_ORDER)[0], AR_ORDER)
-            out["env_ar"][b] = _stable(coefs[:, 0, 0])
+        out["env_acf"][b] = _acf(seqs, var_e - var0)
     k = len(scores_all)
     if k > 1:
-        c = np.corrcoef(np.stack(scores_all))
+        per_seg = zip(*scores_all)
+        cols = [np.stack([b[: min(len(x) for x in seg)] for b in seg]) for seg in per_seg]
+        c = np.corrcoef(np.concatenate(cols, axis=1))
         out["env_corr"][:k, :k] = _nearest_correlation(c)
     out["env_enabled"] = 1
     return out
@@ -143,55 +147,76 @@ def _normal_scores(seq):
     return scipy.special.ndtri((r - 0.5) / len(seq))
 
 
-def _stable(rho):
-    roots = np.roots(np.r_[1.0, -rho])
-    if np.all(np.abs(roots) < 0.995):
-        return rho
-    return np.zeros_like(rho)
+def _acf(seqs, signal_var):
+    """Autocorrelation (lags 0..ACF_LAGS-1) of the envelope itself: the log-RMS
+    autocovariance at lags >= 1 divided by the variance left after the natural (white,
+    window-to-window independent) fluctuation is taken out; Parzen-tapered so its
+    spectrum is non-negative, zero where the data run out."""
+    from noise_profiles.var_model import autocovariance
+
+    usable = [s[None, :] for s in seqs if len(s) > 2]
+    max_lag = min(ACF_LAGS - 1, max(len(s[0]) for s in usable) // 3) if usable else 0
+    out = np.zeros(ACF_LAGS)
+    out[0] = 1.0
+    if max_lag < 1 or signal_var <= 0:
+        return out
+    r = autocovariance(usable, max_lag)[0][:, 0, 0]
+    out[1: max_lag + 1] = np.clip(r[1:] / signal_var, -1.0, 1.0)
+    out[: max_lag + 1] *= scipy.signal.windows.parzen(2 * max_lag + 3)[max_lag + 1:-1]
+    return out
 
 
-def synthesize(state, n_times, sfreq, rng, n_bands, win_s=ENV_WIN_S):
-    """Envelopes ``(n_bands, n_times)``, each with ``E[g^2] = 1`` (ones when disabled)."""
+def _latent(acf, innov):
+    """Gaussian process with autocorrelation ``acf`` from unit white ``innov`` (FFT filter)."""
+    n = len(innov)
+    L = len(acf)
+    nfft = scipy.fft.next_fast_len(n + 2 * L)
+    sym = np.zeros(nfft)
+    sym[:L] = acf
+    sym[nfft - L + 1:] = acf[1:][::-1]
+    amp = np.sqrt(np.clip(np.real(np.fft.rfft(sym)), 0.0, None))
+    # unit white noise filtered by sqrt(PSD): variance = acf[0] = 1 (circular, so the
+    # zero padding of 2L keeps the wrap-around out of the first n samples)
+    return np.fft.irfft(np.fft.rfft(innov, nfft) * amp, nfft)[:n]
+
+
+def synthesize(state, n_times, sfreq, rng, n_bands):
+    """Envelopes ``(n_bands, n_times)``, each with ``E[g^2] = 1`` (ones when disabled).
+
+    Band ``b`` runs at one value per ``BAND_WIN_S[b]``; the latent processes of all bands
+    share correlated innovations, step for step (per window index)."""
     n = int(n_times)
     if not int(state["env_enabled"]):
         return np.ones((n_bands, n))
-    n_win = int(np.ceil(n / (win_s * sfreq))) + 2
     burn = 200
+    n_win_max = int(np.ceil(n / (min(BAND_WIN_S[:n_bands]) * sfreq))) + 2
     corr = np.asarray(state["env_corr"], float)[:n_bands, :n_bands]
-    innov = np.linalg.cholesky(corr) @ rng.standard_normal((n_bands, n_win + burn))
-    centers = (np.arange(n_win) - 0.5) * win_s * sfreq
+    innov = np.linalg.cholesky(corr) @ rng.standard_normal((n_bands, n_win_max + burn))
     out = np.empty((n_bands, n))
     for b in range(n_bands):
-        ar = np.asarray(state["env_ar"][b], float)
+        win_s = BAND_WIN_S[b]
+        n_win = int(np.ceil(n / (win_s * sfreq))) + 2
+        centers = (np.arange(n_win) - 0.5) * win_s * sfreq
+        acf = np.asarray(state["env_acf"][b], float)
         q = np.asarray(state["env_quantiles"][b], float)
-        z = scipy.signal.lfilter([1.0], np.r_[1.0, -ar], innov[b])[burn:]
-        z /= max(np.sqrt(_ar_variance(ar)), 1e-12)
+        z = _latent(acf, innov[b, : n_win + burn])[burn:]
         e = np.interp(scipy.special.ndtr(z), np.linspace(0, 1, len(q)), q)
         g = np.exp(np.interp(np.arange(n), centers, e))
-        out[b] = g / np.sqrt(_mean_square(q, ar))
+        out[b] = g / np.sqrt(_mean_square(q, acf))
     return out
 
 
 _MEAN_SQUARE = {}
 
 
-def _mean_square(q, ar, n_win=4000, sub=16):
+def _mean_square(q, acf, n_win=4000, sub=16):
     """E[g^2] of the interpolated envelope (interpolation between the per-window values
     lowers it below the quantiles' own mean square), from one long fixed-seed draw."""
-    key = (q.tobytes(), ar.tobytes())
+    key = (q.tobytes(), acf.tobytes())
     if key not in _MEAN_SQUARE:
         rng = np.random.default_rng(0)
-        z = scipy.signal.lfilter([1.0], np.r_[1.0, -ar], rng.standard_normal(n_win + 200))[200:]
-        z /= max(np.sqrt(_ar_variance(ar)), 1e-12)
+        z = _latent(acf, rng.standard_normal(n_win))
         e = np.interp(scipy.special.ndtr(z), np.linspace(0, 1, len(q)), q)
         fine = np.interp(np.arange(n_win * sub) / sub, np.arange(n_win), e)
         _MEAN_SQUARE[key] = float(np.mean(np.exp(2 * fine)))
     return _MEAN_SQUARE[key]
-
-
-def _ar_variance(ar):
-    """Variance of a unit-innovation AR process (from its impulse response)."""
-    if not np.any(ar):
-        return 1.0
-    h = scipy.signal.lfilter([1.0], np.r_[1.0, -ar], np.r_[1.0, np.zeros(4000)])
-    return float(np.sum(h ** 2))

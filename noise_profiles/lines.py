@@ -133,23 +133,33 @@ def _add_harmonics(freqs, ratio, ok, peaks):
     return sorted(found)
 
 
-def synthesize(freqs_hz, widths_hz, amplitudes, n_times, sfreq, rng, knot_s=4.0):
+def synthesize(freqs_hz, widths_hz, amplitudes, n_times, sfreq, rng, family=None,
+               harmonic=None, knot_s=4.0):
     """Sum of sinusoids with wandering frequency, ``(n_ch, n_times)``; lines above Nyquist
     dropped. The frequency deviation is a smooth (piecewise-linear, ``knot_s`` knots)
     Gaussian process with standard deviation ``width / 2.355``: a Gaussian line of the
-    measured full width, without the 1/f² skirts a phase random walk would spread."""
+    measured full width, without the 1/f² skirts a phase random walk would spread.
+    Lines of one ``family`` share that process: harmonic ``h`` runs at ``h`` times the
+    family's phase, so the waveform of each cycle keeps its shape."""
     n_ch = amplitudes.shape[1] if amplitudes.ndim == 2 else 0
     n = int(n_times)
     out = np.zeros((n_ch, n))
+    if len(freqs_hz) == 0:
+        return out
+    family = np.arange(len(freqs_hz)) if family is None else np.asarray(family)
+    harmonic = np.ones(len(freqs_hz), int) if harmonic is None else np.asarray(harmonic)
     t = np.arange(n) / sfreq
     n_knots = int(np.ceil(n / sfreq / knot_s)) + 2
     knots_t = (np.arange(n_knots) - 0.5) * knot_s
-    for f0, w, a in zip(freqs_hz, widths_hz, amplitudes):
-        if f0 >= sfreq / 2:
-            continue
-        dev = np.interp(t, knots_t, rng.standard_normal(n_knots) * (w / 2.355))
-        phase = 2 * np.pi * (f0 * t + np.cumsum(dev) / sfreq) + rng.uniform(0, 2 * np.pi)
-        out += np.real(a[:, None] * np.exp(1j * phase)[None, :])
+    for fam in np.unique(family):
+        members = np.flatnonzero(family == fam)
+        fund = members[np.argmin(harmonic[members])]
+        f1, w1 = freqs_hz[fund] / harmonic[fund], widths_hz[fund] / harmonic[fund]
+        dev = np.interp(t, knots_t, rng.standard_normal(n_knots) * (w1 / 2.355))
+        phase = 2 * np.pi * (f1 * t + np.cumsum(dev) / sfreq) + rng.uniform(0, 2 * np.pi)
+        for m in members:
+            if harmonic[m] * f1 < sfreq / 2:
+                out += np.real(amplitudes[m][:, None] * np.exp(1j * harmonic[m] * phase)[None, :])
     return out
 
 

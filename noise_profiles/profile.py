@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from noise_profiles import envelope, events, lines, powerline, spectral, var_model
+from noise_profiles import envelope, events, lines, periodic, powerline, spectral, var_model
 from noise_profiles.bank import NoiseBank
 from noise_profiles.sessions import collect_segments, read_sessions, runs_of
 from shirtecg_common.errors import UserError
@@ -144,11 +144,14 @@ class NoiseProfile(BaseEstimator):
         qp_f, qp_w, qp_a = np.zeros(0), np.zeros(0), np.zeros((0, n_ch), complex)
         if self.periodic:
             csd, qp_f, qp_w, qp_a = lines.extract(freqs, csd, n_frames, exclude_hz=harmonics)
+        qp_fam, qp_h = periodic.group(qp_f, qp_a)
+        qp_a = periodic.lock_phases(clean, sfreq, qp_f, qp_a, qp_fam, qp_h)
         state = dict(
             rms_v=np.sqrt(np.mean([np.mean(s ** 2, axis=1) for s in clean], axis=0)),
             duration_s=duration_s, n_frames=n_frames, line_freq_hz=float(line_hz or 0.0),
             line_harmonics_hz=harmonics, line_amplitudes=amps,
-            qp_freqs_hz=qp_f, qp_widths_hz=qp_w, qp_amplitudes=qp_a,
+            qp_freqs_hz=qp_f, qp_widths_hz=qp_w, qp_amplitudes=qp_a, qp_family=qp_fam,
+            qp_harmonic=qp_h,
             event_rate_per_s=len(found) / duration_s,
             **events.to_table(found, n_ch, sfreq))
         if self.model == "spectral":
@@ -236,7 +239,8 @@ class NoiseProfile(BaseEstimator):
         x += powerline.synthesize(state["line_freq_hz"], state["line_harmonics_hz"],
                                   state["line_amplitudes"], n_times, sfreq, rng)
         x += lines.synthesize(state["qp_freqs_hz"], state["qp_widths_hz"],
-                              state["qp_amplitudes"], n_times, sfreq, rng)
+                              state["qp_amplitudes"], n_times, sfreq, rng,
+                              state["qp_family"], state["qp_harmonic"])
         if self.events:
             events.inject(x, state, float(state["event_rate_per_s"]), sfreq, rng)
         return x.astype(np.float32)

@@ -25,10 +25,11 @@ TOP_KEYS = ("schema", "params", "sfreq", "units", "channels", "provenance", "arr
 COMMON_ARRAYS = {
     "rms_v": ("C",), "line_harmonics_hz": ("H",), "line_amplitudes": ("H", "C"),
     "qp_freqs_hz": ("L",), "qp_widths_hz": ("L",), "qp_amplitudes": ("L", "C"),
+    "qp_family": ("L",), "qp_harmonic": ("L",),
     "event_kind": ("E",), "event_duration_s": ("E",), "event_mask": ("E", "C"),
     "event_value": ("E", "C"), "event_decay_s": ("E",),
     "env_quantiles": (envelope.N_BANDS, envelope.N_QUANTILES),
-    "env_ar": (envelope.N_BANDS, envelope.AR_ORDER), "env_corr": (envelope.N_BANDS, envelope.N_BANDS),
+    "env_acf": (envelope.N_BANDS, envelope.ACF_LAGS), "env_corr": (envelope.N_BANDS, envelope.N_BANDS),
     "env_sigma_ln": (envelope.N_BANDS,), "env_natural_sigma_ln": (envelope.N_BANDS,),
 }
 MODEL_ARRAYS = {

@@ -115,7 +115,7 @@ def test_missing_field_and_bad_scalar(saved, tmp_path):
         load_profile(path)
     npz = other.with_suffix(".npz")
     with np.load(npz) as f:
-        arrays = {k: f[k] for k in f.files if k != "walking::env_ar"}
+        arrays = {k: f[k] for k in f.files if k != "walking::env_acf"}
     np.savez(npz, **arrays)
-    with pytest.raises(ConfigError, match="field 'walking::env_ar' is missing"):
+    with pytest.raises(ConfigError, match="field 'walking::env_acf' is missing"):
         load_profile(other)
