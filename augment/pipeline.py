@@ -98,8 +98,11 @@ class Pipeline(Compose):
         return out, records
 
     def _validate_params(self, sfreq):
-        named = self.named_transforms
-        _check_output_stage(named, "Pipeline")
+        _check_output_stage(self.named_transforms, "Pipeline")
+
+    def validate(self):
+        """Check the structure and the ``tunable`` keys (done when loading and saving)."""
+        self._validate_params(None)
         _check_tunable(self)
 
     @property

@@ -67,6 +67,7 @@ def transform_to_dict(transform, name=None) -> dict:
 
 def pipeline_to_dict(pipe) -> dict:
     """A :class:`Pipeline` as a plain dict (the YAML format of this module)."""
+    pipe.validate()
     out = {"format_version": FORMAT_VERSION}
     for key in ("name", "description", "recommended_copies"):
         value = getattr(pipe, key)
@@ -113,7 +114,7 @@ def pipeline_from_dict(data, where="pipeline") -> Pipeline:
                     recommended_copies=_tuple_or_value(data.get("recommended_copies")),
                     tunable=dict(tunable) if isinstance(tunable, dict) else tunable)
     try:
-        pipe._validate_params(None)
+        pipe.validate()
     except ValueError as err:
         raise ConfigError(f"{where}: {err}") from None
     return pipe
