@@ -154,6 +154,11 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
                         _, (n_done, sk) = fut.result()
                         skipped.extend(sk)
                         progress.update(n_done)
+                except concurrent.futures.process.BrokenProcessPool:
+                    raise UserError(f"a worker process died (killed, or out of memory) while "
+                                    f"writing {out}; the shards it finished are kept - run the "
+                                    "same command again to resume, perhaps with fewer "
+                                    "--workers") from None
                 except BaseException:
                     for f in futures:
                         f.cancel()
