@@ -253,6 +253,8 @@ def _to_builtin(v):
     """Numpy scalars/arrays → plain Python values (for JSON manifests)."""
     if type(v) in _PLAIN:  # fast path: most drawn values are plain already
         return v
+    if type(v) is list and all(type(e) in _PLAIN for e in v):  # e.g. tolist() output
+        return v
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, np.generic):
