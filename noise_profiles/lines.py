@@ -167,7 +167,7 @@ def notch(segment, sfreq, freqs_hz, widths_hz):
     """Remove the lines from a time-domain segment (for the envelope estimate)."""
     for f0, w in zip(freqs_hz, widths_hz):
         if 0 < f0 < sfreq / 2 - 1:
-            q = f0 / max(4 * w, 0.05)
+            q = f0 / min(max(2 * w, 0.05), 0.3 * f0)     # narrow: keep the background
             b, a = scipy.signal.iirnotch(f0, q, fs=sfreq)
             segment = scipy.signal.filtfilt(b, a, segment, axis=1)
     return segment

@@ -73,7 +73,7 @@ class NoiseProfile(BaseEstimator):
     """
 
     def __init__(self, model="spectral", activities=None, nperseg_s=32.0, smoothing=0.05,
-                 split_hz=1.0, envelope=True, periodic=True, events=True, var_max_order=24,
+                 split_hz=1.0, envelope=True, periodic=True, events=True, var_max_order=40,
                  var_ic="aic"):
         self.model = model
         self.activities = activities

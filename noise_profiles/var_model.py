@@ -19,6 +19,10 @@ import scipy.signal
 
 from noise_profiles.envelope import highpass
 
+#: the low-band VAR serves frequencies below CROSSOVER * split_hz (the high-band VAR saw
+#: high-passed data, attenuated up to about twice the cut-off)
+CROSSOVER = 2.0
+
 
 def autocovariance(segments, max_lag):
     """``R[k] = E[x_{t+k} x_t^T]`` for k = 0..max_lag, pooled over segments (biased)."""
@@ -32,8 +36,9 @@ def autocovariance(segments, max_lag):
         seg = seg - seg.mean(axis=1, keepdims=True)
         nfft = scipy.fft.next_fast_len(n + max_lag + 1, real=True)
         X = scipy.fft.rfft(seg, nfft, axis=1)
-        cc = scipy.fft.irfft(X[:, None, :] * np.conj(X[None, :, :]), nfft, axis=2)
-        acc += np.transpose(cc[:, :, : max_lag + 1], (2, 0, 1))
+        for i in range(n_ch):            # one row at a time: memory O(C n), not O(C² n)
+            cc = scipy.fft.irfft(X[i][None, :] * np.conj(X), nfft, axis=1)
+            acc[:, i, :] += cc[:, : max_lag + 1].T
         n_total += n
     if n_total == 0:
         raise ValueError(f"no segment longer than {max_lag + 1} samples")
@@ -112,7 +117,7 @@ def implied_csd(state, sfreq, split_hz, df_hz=0.05):
     freqs = np.arange(0.0, sfreq / 2 + 1e-9, df_hz)
     csd = var_csd(state["var_coefs_high"], state["var_sigma_high"], sfreq, freqs)
     low_fs = float(state["var_low_sfreq"])
-    below = freqs < split_hz
+    below = freqs < CROSSOVER * split_hz   # the high-pass of the high-band data ends there
     if np.any(below) and low_fs < sfreq:
         csd[below] = var_csd(state["var_coefs_low"], state["var_sigma_low"], low_fs,
                              freqs[below])
