@@ -149,3 +149,13 @@ def test_lead_bank_solves_derived_limb_leads_and_fills_gaps():
     np.testing.assert_allclose(bank[1] - bank[0] / 2, data[0], atol=1e-5)
     assert "donor" in sources[0]
     assert np.std(bank[0]) > 0.3 * np.std(data[0])
+
+
+def test_batch_rate_above_the_profile_rate_needs_consent(profile):
+    """A 1 kHz batch with a 500 Hz profile is refused unless allow_empty_band=True."""
+    x = np.zeros((1, 12, 2000), dtype=np.float32)
+    with pytest.raises(ValueError):
+        AddProfileNoise(profile=profile, activity="sitting")(x, 1000.0, random_state=0)
+    out = AddProfileNoise(profile=profile, activity="sitting", allow_empty_band=True)(
+        x, 1000.0, random_state=0)
+    assert 0 < np.abs(out).max() < 0.1

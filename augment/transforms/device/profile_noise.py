@@ -55,6 +55,10 @@ class AddProfileNoise(BaseTransform):
         Length of the pre-rendered bank (default 120 s; at least twice the record).
     bank_seed : int
         Seed of the bank rendering (the bank is data; records differ by their offsets).
+    allow_empty_band : bool
+        Allow a batch rate above the profile's recording rate (the band above the
+        recording's Nyquist stays empty); by default that is an error, so resample to the
+        device rate first (:class:`Resample`) or pass True knowingly.
     p : float
         Probability per record (default 1).
 
@@ -68,7 +72,7 @@ class AddProfileNoise(BaseTransform):
 
     def __init__(self, profile=None, activity=None, level="absolute", min_scale=1.0,
                  max_scale=1.0, min_snr_db=0.0, max_snr_db=24.0, reference_lead="II",
-                 bank_seconds=120.0, bank_seed=0, p=1.0):
+                 bank_seconds=120.0, bank_seed=0, allow_empty_band=False, p=1.0):
         super().__init__(p=p)
         self.profile = profile
         self.activity = activity
@@ -80,6 +84,7 @@ class AddProfileNoise(BaseTransform):
         self.reference_lead = reference_lead
         self.bank_seconds = bank_seconds
         self.bank_seed = bank_seed
+        self.allow_empty_band = allow_empty_band
 
     # ------------------------------------------------------------------ checks
     def _profile(self):
@@ -131,12 +136,14 @@ class AddProfileNoise(BaseTransform):
         """``(bank (8, n) float32 mV, sources)`` for ``activity`` at ``sfreq`` (cached)."""
         profile = self._profile()
         seconds = max(float(self.bank_seconds), 2.0 * n_times / sfreq)
-        key = (id(profile), activity, float(sfreq), seconds, int(self.bank_seed))
+        key = (id(profile), activity, float(sfreq), seconds, int(self.bank_seed),
+               bool(self.allow_empty_band))
         hit = _BANKS.get(key)
         if hit is not None and hit[0]() is profile:
             return hit[1], hit[2]
         nb = profile.noise_bank(sfreq, activity=activity, seconds=seconds,
-                                random_state=int(self.bank_seed))
+                                random_state=int(self.bank_seed),
+                                allow_empty_band=bool(self.allow_empty_band))
         scale = 1e3 if getattr(profile, "units_", "V") == "V" else 1.0  # profiles are volts
         bank, sources = lead_bank(np.asarray(nb.data) * scale, list(nb.ch_leads))
         bank.setflags(write=False)

@@ -53,7 +53,9 @@ class Resample(BaseTransform):
         return frac.numerator, frac.denominator
 
     def output_sfreq(self, sfreq):
-        """The target rate (``sfreq`` when neither a target nor a device is given)."""
+        """The target rate (``sfreq`` when neither a target nor a device is given, or p=0)."""
+        if self.p == 0:
+            return sfreq
         target = self.target(sfreq)
         return sfreq if target is None else target
 
