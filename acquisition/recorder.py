@@ -190,6 +190,7 @@ class Recorder:
         self.monitor = None
         self.bounds = []
         self.step = -1
+        self.announced = 0
         self.bytes_seen = 0
         self.last_sample_t = None
         self.stop_requested = 0
@@ -360,6 +361,7 @@ class Recorder:
             n = self.timeline.n_times
             while self.step + 1 < len(self.bounds) and n >= self.bounds[self.step + 1][0]:
                 self._begin_step(self.step + 1, n)
+            self._announce_next(n)
             if n >= total:
                 return "complete"
             now = time.monotonic()
@@ -393,6 +395,17 @@ class Recorder:
                            start_sample=self.bounds[k][0], live_sample=n_now)
         self.console.say(f"[{k + 1}/{len(self.steps)}] {step['activity']} for "
                          f"{step['seconds']:g} s: {step['prompt']}")
+
+    def _announce_next(self, n):
+        """Count down to the next step: its prompt comes 3 s (at most half a step) early."""
+        k = self.step + 1
+        if k >= len(self.steps) or k <= self.announced:
+            return
+        a, b = self.bounds[self.step]
+        if n >= b - min(3.0 * self.settings.sfreq, (b - a) / 2):
+            self.announced = k
+            self.console.say(f"next in {(b - n) / self.settings.sfreq:.1f} s: "
+                             f"{self.steps[k]['activity']}: {self.steps[k]['prompt']}")
 
     def _stop(self, reason):
         """Stop the device, drain, record the end, close everything."""

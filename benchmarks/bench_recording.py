@@ -170,7 +170,7 @@ def main(argv=None):
               "lost as reported | reconnected | CPU (% of one core) |")
         print("|---|---:|---:|---:|---:|---|---:|")
         r = record_once("openbci-cyton", 8, 250.0, s, tmp, faults=faults, seed=3, tag="cyton")
-        truth = r["generated"] - r["delivered"]
+        truth = r["emulator_undelivered"]  # from the emulator's own log, not the recorder
         wrap = f" ({r['possible_wrap_gaps']} gap(s) flagged as possibly wrapped)" \
             if r["possible_wrap_gaps"] else ""
         print(f"| shirtecg record | {r['generated']} | {r['delivered']} | {truth} | "
@@ -183,7 +183,8 @@ def main(argv=None):
         if "error" in b:
             print(f"| BrainFlow | – | – | – | not run: {b['error']} | – | – |")
             return 0
-        truth_b = b["generated"] - b["received"]
+        end = b["emulator_log"]
+        truth_b = end["generated"] - end["sent"] + end["crc"]
         print(f"| BrainFlow {_brainflow_version()} | {b['generated']} | {b['received']} | "
               f"{truth_b} | none (from `package_num` mod 256 a user infers "
               f"{b['counter_lost']}) | no (stream stops silently) | "

@@ -10,6 +10,7 @@ sessions are recorded at the same time (to keep the suite fast): clean and fault
 from __future__ import annotations
 
 import io
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -102,6 +103,8 @@ def test_protocol_recording_is_bit_exact(sessions):
     prompts = sessions["prompts"]
     assert "[1/2] sitting for 0.8 s: Sit still." in prompts
     assert "[2/2] arm_movement for 0.8 s: Swing." in prompts
+    assert re.search(r"next in 0\.[1-4] s: arm_movement: Swing\.", prompts)  # early prompt
+    assert prompts.index("next in") < prompts.index("[2/2]")
     assert "\r" not in prompts  # no status line when not on a terminal
 
 
