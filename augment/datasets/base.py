@@ -221,7 +221,8 @@ class BaseReader:
         if signal.ndim != 2 or order is None:
             raise UserError(f"{where}: expected the 12 leads {' '.join(LEADS_12)}, got "
                             f"{len(names)} channel(s) {' '.join(names)} and shape {signal.shape}")
-        signal = signal[order]
+        if not np.array_equal(order, _CANONICAL):  # already in order: no copy
+            signal = signal[order]
         n_times = signal.shape[1]
         if self.duration_s is not None:
             want = int(round(self.duration_s * self.sfreq))
@@ -236,6 +237,7 @@ class BaseReader:
 
 
 _LEAD_ALIASES = {name.lower(): name for name in LEADS_12}
+_CANONICAL = np.arange(12)
 
 
 def _lead_order(names):
