@@ -137,11 +137,22 @@ def recover_command(args) -> int:
     names = [args.name] if args.name else find_sessions(folder)
     if not names:
         raise UserError(f"{folder}: no session journal (*.journal.jsonl) found")
+    failed = []
     for name in names:
-        path, meta = finalize_session(folder, name)
+        try:
+            path, meta = finalize_session(folder, name)
+        except UserError as err:
+            if len(names) == 1:
+                raise
+            failed.append(name)  # keep going: one broken session must not block the rest
+            print(f"{name}: {' '.join(str(err).split())}", file=sys.stderr)
+            continue
         print(_summary(path, meta))
         if args.export:
             _export(folder, name, args.export, quiet=False)
+    if failed:
+        raise UserError(f"{folder}: {len(failed)} of {len(names)} sessions could not be "
+                        f"recovered ({', '.join(failed)})")
     return 0
 
 
