@@ -61,6 +61,23 @@ def lerp(u, low, high):
     return low + (high - low) * u
 
 
+def event_draws(rngs, lo, hi, n_fields):
+    """Per record: an event count in ``[lo, hi]`` and ``(hi, n_fields)`` uniforms.
+
+    One ``Generator.random`` call per record; returns ``(counts (n,), u (n, hi, n_fields))``
+    — record ``i`` uses the first ``counts[i]`` rows of ``u[i]``.
+    """
+    u = draw(rngs, 1 + hi * n_fields)
+    counts = lo + np.minimum((u[:, 0] * (hi - lo + 1)).astype(np.intp), hi - lo)
+    return counts, u[:, 1:].reshape(len(rngs), hi, n_fields)
+
+
+def ragged(values, counts, decimals=4):
+    """``[values[i, :counts[i]] as a rounded list for each record]`` (JSON-friendly)."""
+    rows = np.round(values, decimals).tolist()
+    return [row[:k] for row, k in zip(rows, counts)]
+
+
 def seeds(rngs):
     """One 63-bit integer seed per record (for noise generated later, in ``apply``)."""
     return np.array([rng.integers(0, 2**63 - 1) for rng in rngs], dtype=np.int64)

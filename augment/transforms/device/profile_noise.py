@@ -8,6 +8,7 @@ import weakref
 
 import numpy as np
 
+from augment import noise_banks as nb
 from augment import snr as _snr
 from augment.base import BaseTransform
 from augment.leads import DERIVE_MATRIX, LEADS_12
@@ -157,14 +158,13 @@ class AddProfileNoise(BaseTransform):
         names, probs = self._activities()
         n_times = x.shape[-1]
         banks = [self.lead_bank(a, sfreq, n_times)[0] for a in names]
-        out = {"activity": [], "offset": np.empty(len(rngs), dtype=np.int64),
+        u = nb.draw(rngs, 3)  # activity, offset, level: one draw call per record
+        k = np.minimum(np.searchsorted(np.cumsum(probs), u[:, 0], side="right"), len(names) - 1)
+        room = np.array([banks[j].shape[1] - n_times + 1 for j in k], dtype=np.int64)
+        out = {"activity": [names[j] for j in k],
+               "offset": np.minimum((u[:, 1] * room).astype(np.int64), room - 1),
                "gain": np.empty(len(rngs))}
-        u = np.empty(len(rngs))
-        for i, rng in enumerate(rngs):
-            k = int(rng.choice(len(names), p=probs)) if len(names) > 1 else 0
-            out["activity"].append(names[k])
-            out["offset"][i] = rng.integers(0, banks[k].shape[1] - n_times + 1)
-            u[i] = rng.random()
+        u = u[:, 2]
         if self.level == "absolute":
             out["gain"][:] = self.min_scale + (self.max_scale - self.min_scale) * u
             return out

@@ -72,22 +72,20 @@ class BaselineShift(BaseTransform):
     def randomize_parameters(self, x, sfreq, rngs):
         lo, hi = check_count(self, "n_events", self.n_events, 100)
         duration = x.shape[-1] / sfreq
-        names = list(self.electrodes)
-        keys = ("electrode", "onset_s", "offset_mv", "tau_s", "gain", "gain_duration_s")
-        out = {k: [] for k in keys}
-        for rng in rngs:
-            k = int(rng.integers(lo, hi + 1))
-            u = rng.random((5, k))
-            sign = np.where(rng.random(k) < 0.5, -1.0, 1.0)
-            out["electrode"].append([names[j] for j in rng.integers(0, len(names), k)])
-            out["onset_s"].append((u[0] * duration).round(4).tolist())
-            out["offset_mv"].append((sign * nb.lerp(u[1], self.min_offset_mv,
-                                                    self.max_offset_mv)).round(4).tolist())
-            out["tau_s"].append(nb.lerp(u[2], self.min_tau_s, self.max_tau_s).round(4).tolist())
-            out["gain"].append(nb.lerp(u[3], self.min_gain, self.max_gain).round(4).tolist())
-            out["gain_duration_s"].append(nb.lerp(u[4], self.min_gain_duration_s,
-                                                  self.max_gain_duration_s).round(4).tolist())
-        return out
+        names = np.array(list(self.electrodes), dtype=object)
+        counts, u = nb.event_draws(rngs, lo, hi, 7)
+        elec = names[np.minimum((u[..., 5] * len(names)).astype(np.intp), len(names) - 1)]
+        sign = np.where(u[..., 6] < 0.5, -1.0, 1.0)
+        return {
+            "electrode": [list(row[:k]) for row, k in zip(elec, counts)],
+            "onset_s": nb.ragged(u[..., 0] * duration, counts),
+            "offset_mv": nb.ragged(sign * nb.lerp(u[..., 1], self.min_offset_mv,
+                                                  self.max_offset_mv), counts),
+            "tau_s": nb.ragged(nb.lerp(u[..., 2], self.min_tau_s, self.max_tau_s), counts),
+            "gain": nb.ragged(nb.lerp(u[..., 3], self.min_gain, self.max_gain), counts),
+            "gain_duration_s": nb.ragged(nb.lerp(u[..., 4], self.min_gain_duration_s,
+                                                 self.max_gain_duration_s), counts),
+        }
 
     supports_rows = True
     randomize_reads_signal = False
@@ -99,15 +97,20 @@ class BaselineShift(BaseTransform):
                          params["tau_s"][j], params["gain"][j], params["gain_duration_s"][j])
             for name, onset, offset, tau, gain, gain_dur in events:
                 e = ELECTRODES.index(name)
-                col = nb.ELECTRODE_MATRIX[:, e]
+                nz = _ENTERS[e]  # only the leads the electrode enters (one for C1–C6)
+                col = nb.ELECTRODE_MATRIX[nz, e]
                 a = min(int(round(onset * sfreq)), n_times - 1)
                 b = min(a + max(int(round(gain_dur * sfreq)), 0), n_times)
                 if b > a and gain != 1.0:  # gain first: it scales the body potential only
                     phi = nb.POTENTIAL_MATRIX[e] @ x[i, :, a:b]
-                    x[i, :, a:b] += np.outer(col, (np.float32(gain) - 1) * phi)
+                    x[i, nz, a:b] += np.outer(col, (np.float32(gain) - 1) * phi)
                 # the relaxation is below 1e-5 of the jump after 12 time constants
                 end = min(n_times, a + int(np.ceil(12 * tau * sfreq)) + 1)
                 t = np.arange(end - a, dtype=np.float32) / np.float32(sfreq)
                 step = np.float32(offset) * np.exp(-t / np.float32(tau))
-                x[i, :, a:end] += np.outer(col, step)
+                x[i, nz, a:end] += np.outer(col, step)
         return x
+
+
+#: For each electrode, the independent leads it enters (I/II and, via WCT, V1–V6 for limbs).
+_ENTERS = [np.flatnonzero(nb.ELECTRODE_MATRIX[:, e]) for e in range(9)]

@@ -68,18 +68,18 @@ class ElectrodeDropout(BaseTransform):
     def randomize_parameters(self, x, sfreq, rngs):
         lo, hi = check_count(self, "n_events", self.n_events, 100)
         duration = x.shape[-1] / sfreq
-        names = list(self.electrodes)
-        out = {"electrode": [], "onset_s": [], "duration_s": [], "rail_mv": []}
-        for rng in rngs:
-            k = int(rng.integers(lo, hi + 1))
-            dur = rng.uniform(self.min_duration_s, min(self.max_duration_s, duration), k)
-            out["electrode"].append([names[j] for j in rng.integers(0, len(names), k)])
-            out["duration_s"].append(dur.round(4).tolist())
-            out["onset_s"].append((rng.random(k) * (duration - dur)).round(4).tolist())
-            sign = np.where(rng.random(k) < 0.5, -1.0, 1.0)
-            out["rail_mv"].append((sign * rng.uniform(self.min_rail_mv, self.max_rail_mv, k))
-                                  .round(4).tolist())
-        return out
+        names = np.array(list(self.electrodes), dtype=object)
+        counts, u = nb.event_draws(rngs, lo, hi, 5)
+        dur = nb.lerp(u[..., 0], self.min_duration_s, min(self.max_duration_s, duration))
+        elec = names[np.minimum((u[..., 1] * len(names)).astype(np.intp), len(names) - 1)]
+        sign = np.where(u[..., 3] < 0.5, -1.0, 1.0)
+        return {
+            "electrode": [list(row[:k]) for row, k in zip(elec, counts)],
+            "onset_s": nb.ragged(u[..., 2] * (duration - dur), counts),
+            "duration_s": nb.ragged(dur, counts),
+            "rail_mv": nb.ragged(sign * nb.lerp(u[..., 4], self.min_rail_mv, self.max_rail_mv),
+                                 counts),
+        }
 
     supports_rows = True
     randomize_reads_signal = False
@@ -95,5 +95,10 @@ class ElectrodeDropout(BaseTransform):
                 b = min(a + max(int(round(dur * sfreq)), 1), n_times)
                 phi = nb.POTENTIAL_MATRIX[e] @ x[i, :, a:b]  # the electrode's own potential
                 target = phi[0] if self.fill == "hold" else np.float32(rail)
-                x[i, :, a:b] += np.outer(nb.ELECTRODE_MATRIX[:, e], target - phi)
+                nz = _ENTERS[e]  # only the leads the electrode enters (one for C1–C6)
+                x[i, nz, a:b] += np.outer(nb.ELECTRODE_MATRIX[nz, e], target - phi)
         return x
+
+
+#: For each electrode, the independent leads it enters (I/II and, via WCT, V1–V6 for limbs).
+_ENTERS = [np.flatnonzero(nb.ELECTRODE_MATRIX[:, e]) for e in range(9)]

@@ -80,20 +80,26 @@ class MuscleNoise(BaseTransform):
         return nb.band_bank(float(sfreq), float(self.min_freq_hz), high, 9)
 
     def randomize_parameters(self, x, sfreq, rngs):
+        from scipy.stats import poisson  # imported here: scipy.stats is slow to import
+
         n_e = len(self.electrodes)
         duration = x.shape[-1] / sfreq
         bank_len = self._bank(sfreq).shape[-1]
-        onsets, durs, rms, offsets = [], [], [], []
-        for rng in rngs:
-            u = rng.random(n_e + 1)
-            rms.append(nb.lerp(u[:n_e], self.min_rms_mv, self.max_rms_mv))
-            rate = nb.lerp(u[n_e], self.min_burst_rate_hz, self.max_burst_rate_hz)
-            k = int(rng.poisson(rate * duration))
-            onsets.append(np.sort(rng.uniform(0, duration, k)).round(4).tolist())
-            durs.append(rng.uniform(self.min_burst_s, self.max_burst_s, k).round(4).tolist())
-            offsets.append(int(rng.integers(0, bank_len)))
-        return {"rms_mv": np.array(rms), "offset": np.array(offsets),
-                "burst_onsets_s": onsets, "burst_durations_s": durs}
+        # burst count ~ Poisson(rate·duration) by inverse CDF: one draw call per record
+        most = int(poisson.ppf(1 - 1e-9, self.max_burst_rate_hz * duration)) + 1
+        u = nb.draw(rngs, n_e + 3 + 2 * most)
+        rate = nb.lerp(u[:, n_e], self.min_burst_rate_hz, self.max_burst_rate_hz)
+        counts = np.minimum(np.nan_to_num(poisson.ppf(u[:, n_e + 1], rate * duration)),
+                            most).astype(np.intp)
+        ev = u[:, n_e + 3:].reshape(len(rngs), most, 2)
+        onsets = np.round(ev[..., 0] * duration, 4).tolist()
+        return {
+            "rms_mv": nb.lerp(u[:, :n_e], self.min_rms_mv, self.max_rms_mv),
+            "offset": np.minimum((u[:, n_e + 2] * bank_len).astype(np.int64), bank_len - 1),
+            "burst_onsets_s": [sorted(row[:k]) for row, k in zip(onsets, counts)],
+            "burst_durations_s": nb.ragged(nb.lerp(ev[..., 1], self.min_burst_s,
+                                                   self.max_burst_s), counts),
+        }
 
     supports_rows = True
     randomize_reads_signal = False
