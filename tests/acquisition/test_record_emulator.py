@@ -42,7 +42,8 @@ adc_bits: 12
 
 
 def _record(src, tmp, name, steps, extra=(), stream=None, fmt="shirt-v1", device=None):
-    proc, port = start_emulator("--format", fmt, "--playback", src, "--sfreq", 500, *extra)
+    sfreq = () if "--sfreq" in extra else ("--sfreq", 500)
+    proc, port = start_emulator("--format", fmt, "--playback", src, *sfreq, *extra)
     try:
         return Recorder(port, fmt, tmp, name, steps, timeouts=FAST, device=device,
                         quiet=stream is None, stream=stream).run()
@@ -66,9 +67,15 @@ def sessions(tmp_path_factory, request):
     src = tmp / "codes.csv"
     np.savetxt(src, codes, fmt="%d", delimiter=",")
     log = tmp / "faults.jsonl"
+    src8 = tmp / "codes8.csv"  # the Cyton always carries 8 channels
+    np.savetxt(src8, np.tile(codes, 2), fmt="%d", delimiter=",")
     prompts = io.StringIO()
     jobs = {}
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(5) as pool:
+        jobs["cyton"] = pool.submit(_record, src8, tmp, "cyton", [make_step("sitting", 1.6)],
+                                    ("--seed", 2, "--faults", "drop=0.03,crc=0.02",
+                                     "--fault-log", tmp / "cyton.jsonl", "--sfreq", 250),
+                                    fmt="openbci-cyton")
         jobs["clean"] = pool.submit(_record, src, tmp, "clean", CLEAN_STEPS, stream=prompts)
         jobs["faults"] = pool.submit(_record, src, tmp, "faults", FAULT_STEPS,
                                      ("--seed", 5, "--faults", FAULTS, "--fault-log", log))
@@ -80,7 +87,7 @@ def sessions(tmp_path_factory, request):
                                                  ("--seconds", 3))
         out = {k: j.result()[0] for k, j in jobs.items()}
     return {"codes": codes, "log": read_fault_log(log), "prompts": prompts.getvalue(),
-            "wearable": wearable, **out}
+            "wearable": wearable, "cyton_log": read_fault_log(tmp / "cyton.jsonl"), **out}
 
 
 def _ann(raw, sfreq):
@@ -163,3 +170,19 @@ def test_wearable_csv_plays_back_identically_in_ascii_and_shirt_v1(sessions, sha
     for meta in (meta_a, meta_b):
         c = meta["counts"]
         assert c["lost_samples"] == c["crc_errors"] == c["junk_bytes"] == c["reconnects"] == 0
+
+
+def test_cyton_stream_with_faults(sessions):
+    raw, m = read_session(sessions["cyton"])
+    log = sessions["cyton_log"]
+    assert raw.info["sfreq"] == 250 and raw.n_times == 400 and len(raw.ch_names) == 8
+    lost = logged_lost(log, raw.n_times)
+    data = raw.get_data(picks="all")
+    assert gap_list(np.isfinite(data[0])) == gap_list(~lost) and lost.any()
+    vpc = 4.5 / 24 / (2**23 - 1)  # the Cyton's scale at its default gain
+    assert m["volts_per_count"] == [vpc] * 8 and m["scale_source"].startswith("Cyton")
+    codes8 = np.tile(sessions["codes"], 2)[:raw.n_times]
+    np.testing.assert_array_equal(data[:, ~lost], codes8[~lost].T * vpc)
+    kinds = [r["kind"] for r in log]
+    assert m["counts"]["crc_errors"] == kinds.count("crc")  # a bad stop byte counts as one
+    assert m["counts"]["lost_samples"] == int(lost.sum())
