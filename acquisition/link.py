@@ -27,7 +27,8 @@ class Link:
         Where received bytes go first.
     queue : queue.Queue
         Receives ``("data", conn, host_time, bytes)`` and, when the port fails,
-        one ``("error", conn, host_time, exception)``.
+        one ``("error", conn, host_time, exception)`` (``"disk"`` instead of ``"error"``
+        when the capture could not be written).
     """
 
     def __init__(self, port, conn, capture, queue):
@@ -53,7 +54,11 @@ class Link:
                 data = port.read(waiting if waiting else 1)
                 if data:
                     t = time.time()
-                    self.capture.append(self.conn, data, t)
+                    try:
+                        self.capture.append(self.conn, data, t)
+                    except OSError as err:  # disk full, folder gone: not the port's fault
+                        put(("disk", self.conn, t, err))
+                        return
                     self.n_bytes += len(data)
                     put(("data", self.conn, t, data))
                 elif not getattr(port, "is_open", True):

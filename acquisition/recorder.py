@@ -229,7 +229,7 @@ class Recorder:
                 item = self.queue.get_nowait()
             except queue.Empty:
                 return
-            if item[0] == "data":
+            if item[0] != "error":
                 self._process(item)
 
     def _send_start(self):
@@ -328,6 +328,10 @@ class Recorder:
         return True
 
     def _process(self, item):
+        if item[0] == "disk":
+            raise UserError(f"{self.capture.path}: cannot write ({item[3]}); recording "
+                            f"stopped, what was written is kept: `shirtecg recover "
+                            f"{self.out_dir} --name {self.name}`")
         _, conn, t, data = item
         self.bytes_seen += len(data)
         block = feed_decoder(self.decoder, data, t)
@@ -417,7 +421,7 @@ class Recorder:
                 item = self.queue.get(timeout=0.02)
             except queue.Empty:
                 continue
-            if item[0] == "data":
+            if item[0] != "error":
                 self._process(item)
         cpu = _cpu_s() - self.cpu0 if self.cpu0 is not None else None
         wall = time.monotonic() - self.wall0 if self.wall0 is not None else None

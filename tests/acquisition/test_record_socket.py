@@ -117,3 +117,29 @@ def test_status_line_and_device_yaml_mismatch(tmp_path, codes):
     last = lines[-1]
     assert "sitting" in last and "flat E3" in last and "lead-off 1P,3N" in last
     assert "loss 0.00%" in last and "railed" in last
+
+
+def test_disk_error_stops_with_a_recover_hint(tmp_path, codes, monkeypatch):
+    from acquisition.capture import CaptureWriter
+    from shirtecg_common.errors import UserError
+
+    original, calls = CaptureWriter.append, []
+
+    def append(self, conn, data, host_time=None):
+        calls.append(len(data))
+        if sum(calls) > 3000:  # the disk fills up a little into the session
+            raise OSError(28, "No space left on device")
+        return original(self, conn, data, host_time)
+
+    monkeypatch.setattr(CaptureWriter, "append", append)
+    dev = SocketShirt(codes, sfreq=500.0)
+    try:
+        with pytest.raises(UserError, match="No space left on device.*shirtecg recover"):
+            Recorder(dev.url, "shirt-v1", tmp_path, "full", [make_step("rest", 3.0)],
+                     timeouts=FAST, quiet=True).run()
+    finally:
+        dev.close()
+    monkeypatch.undo()
+    raw, meta = build_session(tmp_path, "full")  # what reached the disk is recoverable
+    assert raw.n_times > 50 and meta["stop_reason"] == "crashed (recovered)"
+    np.testing.assert_array_equal(raw.get_data(), codes[:raw.n_times].T * VPC)
