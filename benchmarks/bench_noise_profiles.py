@@ -62,7 +62,8 @@ def _sources(quick):
     for rec in ("bwm", "emm", "mam"):
         path = DATA / "nstdb_excerpts" / f"{rec}.mat"
         if path.is_file():
-            yield f"NSTDB {rec[:2]}", rec[:2], loadmat(path)["val"].astype(float) / 200 * 1e-3, 360.0
+            volts = loadmat(path)["val"].astype(float) / 200 * 1e-3      # counts -> mV -> V
+            yield f"NSTDB {rec[:2]}", rec[:2], volts, 360.0
 
 
 def _realism(quick):
@@ -137,7 +138,7 @@ def _speed(quick):
     print("\n| task | shirtecg | AR(12) baseline | target |")
     print("|---|---|---|---|")
     t = time.perf_counter()
-    prof = fit(raw)
+    fit(raw)
     t_fit = time.perf_counter() - t
     t = time.perf_counter()
     ARBaseline().fit(raw)

@@ -1,4 +1,5 @@
-"""Command line of ``noise_profiles``: ``shirtecg profile fit|sample|validate|show|from-ecg|report``.
+"""Command line of ``noise_profiles``: ``shirtecg profile fit|sample|validate|show|from-ecg|report``
+(and ``python -m noise_profiles``).
 
 Examples::
 
@@ -147,7 +148,8 @@ def _show(args):
     print("channels " + ", ".join(f"{n} ({ld or '-'})" for n, ld in zip(p.ch_names_, p.ch_leads_)))
     for src in p.provenance_:
         print(f"source  {src['path']}  sha256 {str(src['sha256'])[:16]}")
-    print("| activity | seconds | RMS per channel (µV) | mains | events/min | envelope σ per band (Np) |")
+    print("| activity | seconds | RMS per channel (µV) | mains | events/min "
+          "| envelope σ per band (Np) |")
     print("|---|---|---|---|---|---|")
     for act in p.activities_:
         s = p.models_[act]
@@ -166,7 +168,8 @@ def _from_ecg(args):
     from shirtecg_common.progress import Progress
 
     residuals = []
-    with Progress(len(args.recordings), "noise_from_ecg", "recordings", quiet=args.quiet or None) as pr:
+    quiet = args.quiet or None
+    with Progress(len(args.recordings), "noise_from_ecg", "recordings", quiet=quiet) as pr:
         for path in args.recordings:
             noise, info = noise_from_ecg(read_recording(path, args.sfreq))
             residuals.append(noise)

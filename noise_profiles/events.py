@@ -18,6 +18,7 @@ MIN_FLAT_S = 0.1        # identical samples for this long: a dropout, not chance
 MIN_RAIL_S = 0.02       # samples pinned at the channel's extreme this long: saturation
 STEP_K = 12.0           # a jump this many robust sigmas of the sample-to-sample change
 STEP_LEVEL_K = 8.0      # ... and the level moves this many robust sigmas of the signal
+STEP_HOLD_S = 0.3       # ... and holds (>= 60 % of the jump) for this long
 STEP_WIN_S = 0.05       # level before/after a step measured over this window
 DEFAULT_DECAY_S = 1.0
 
@@ -73,7 +74,8 @@ def _merge_simultaneous(events, tol=5):
     out = []
     for e in events:
         last = out[-1] if out else None
-        if (last is not None and last["kind"] == e["kind"] and abs(last["start"] - e["start"]) <= tol
+        if (last is not None and last["kind"] == e["kind"]
+                and abs(last["start"] - e["start"]) <= tol
                 and not np.any(last["mask"] & e["mask"])):
             last["mask"] |= e["mask"]
             last["value"] = np.where(e["mask"], e["value"], last["value"])
@@ -102,6 +104,10 @@ def _detect_steps(segment, sfreq, exclude):
                                      + np.median(np.abs(after - np.median(after))))
             # a level change: large against the spread on both sides (bursts are not)
             if abs(jump) < 0.5 * abs(d[c, t - 1]) or abs(jump) < STEP_LEVEL_K * spread:
+                continue
+            # and the new level holds for a while (motion transients come straight back)
+            hold = segment[c, t + w:t + int(STEP_HOLD_S * sfreq)]
+            if len(hold) < w or (np.median(hold) - np.median(before)) / jump < 0.6:
                 continue
             if found and found[-1][1] == c and t - found[-1][0] < w:
                 continue

@@ -20,10 +20,18 @@ from shirtecg_common.errors import UserError
 CHUNK = 1 << 15
 
 
+MIN_FRAMES = 8
+MIN_NPERSEG_S = 4.0
+
+
 def choose_nperseg(segments, sfreq, nperseg_s):
-    """Window length: ``nperseg_s`` seconds, shortened to the longest segment."""
+    """Window length: ``nperseg_s`` seconds, shortened so that short recordings still give
+    about :data:`MIN_FRAMES` half-overlapping frames (but not below 4 s), and never longer
+    than the longest segment."""
     longest = max(seg.shape[1] for seg in segments)
-    n = int(round(nperseg_s * sfreq))
+    total = sum(seg.shape[1] for seg in segments)
+    n = min(int(round(nperseg_s * sfreq)), int(2 * total / (MIN_FRAMES + 1)))
+    n = max(n, int(MIN_NPERSEG_S * sfreq))
     return max(min(n, longest), 16)
 
 

@@ -29,7 +29,8 @@ COMMON_ARRAYS = {
     "event_kind": ("E",), "event_duration_s": ("E",), "event_mask": ("E", "C"),
     "event_value": ("E", "C"), "event_decay_s": ("E",),
     "env_quantiles": (envelope.N_BANDS, envelope.N_QUANTILES),
-    "env_acf": (envelope.N_BANDS, envelope.ACF_LAGS), "env_corr": (envelope.N_BANDS, envelope.N_BANDS),
+    "env_acf": (envelope.N_BANDS, envelope.ACF_LAGS),
+    "env_corr": (envelope.N_BANDS, envelope.N_BANDS),
     "env_sigma_ln": (envelope.N_BANDS,), "env_natural_sigma_ln": (envelope.N_BANDS,),
 }
 MODEL_ARRAYS = {

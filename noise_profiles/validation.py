@@ -75,7 +75,8 @@ class ValidationReport:
         """JSON-friendly rows and summary (no curves)."""
         def clean(v):
             return float(v) if isinstance(v, (np.floating, float)) else v
-        return {"summary": {a: {k: clean(v) for k, v in s.items()} for a, s in self.summary.items()},
+        summary = {a: {k: clean(v) for k, v in s.items()} for a, s in self.summary.items()}
+        return {"summary": summary,
                 "rows": [{k: clean(v) for k, v in r.items()} for r in self.rows]}
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import mne
-import numpy as np
-
 from noise_profiles.sessions import make_raw
 from noise_profiles.simulate import activity_noise
 
