@@ -27,7 +27,7 @@ OUTPUTS = ("device.yaml", "protocol.yaml", "calibrated_pipeline.yaml", "report.m
 
 
 def run_demo(out_dir="demo_out", quiet=False, seconds_per_activity=40.0, n_public=30,
-             n_device=30, budget=30, stream=None):
+             n_device=30, budget=40, stream=None):
     """Run the demo; returns 0.
 
     Parameters
@@ -114,6 +114,9 @@ def run_demo(out_dir="demo_out", quiet=False, seconds_per_activity=40.0, n_publi
     from calibration.report import write_report
 
     device_ecg, device_leads = steps.emulated_shirt_ecg(n_device)
+    # Beyond the preset's own tunables, let the search also set the ECG amplitude and how often
+    # the parametric artifacts occur (a user adds such lines to the YAML's tunable:).
+    pipeline.tunable = dict(pipeline.tunable, **steps.EXTRA_TUNABLES)
     fitter = AugmentationFitter(pipeline, n_iter=budget, random_state=0)
     fitter.fit(public, device_ecg, public_sfreq=sfreq, device_sfreq=sfreq,
                device_leads=device_leads)

@@ -56,7 +56,10 @@ def write_demo_report(out, r):
         lines.append(f"| {text} | {d[label]['energy']:.3f} | {d[label]['auc']:.3f} |")
     lines += ["", "![distances](figures/distances.png)", "",
               "![ECG PSD](figures/ecg_psd.png)", "",
-              "Calibrated parameters:", "", "| parameter | shipped | calibrated |", "|---|---:|---:|"]
+              "The emulated shirt ECG was made with the ECG at 0.75× and the profile noise at "
+              "1.5× the recorded level, without the preset's parametric artifacts. Calibrated "
+              "parameters (the preset's tunables plus `amplitude_scale` and `artifacts__p`):",
+              "", "| parameter | shipped | calibrated |", "|---|---:|---:|"]
     for k in fitter.space_.keys:
         lines.append(f"| `{k}` | {_num(fitter.initial_params_[k])} | "
                      f"{_num(fitter.best_params_[k])} |")

@@ -30,6 +30,9 @@ ACTIVITIES = ("sitting", "walking", "arm_movement")
 #: Front-end gain errors the emulated shirt really has (the ADC step must find them).
 GAIN_ERRORS = (0.012, -0.018, 0.007)
 SPEED = 10.0  # emulated device clock vs real time
+#: Tunables the demo adds to the ``wearable`` preset's own.
+EXTRA_TUNABLES = {"amplitude_scale__p": [0.0, 1.0], "amplitude_scale__min_scale": [0.5, 1.2],
+                  "amplitude_scale__max_scale": [0.5, 1.3], "artifacts__p": [0.0, 1.0]}
 
 
 def write_device(out_dir):
