@@ -19,6 +19,8 @@ from acquisition.transport import NoHandshakeError, PortError, WrongFormatError,
 # ASCII sketch that does not listen ignores them (one that does, starts on 'b').
 START_COMMAND = {"shirt-v1": b"b", "openbci-cyton": b"b", "ascii": b"b"}
 STOP_COMMAND = {"shirt-v1": b"s", "openbci-cyton": b"s", "ascii": b"s"}
+# Bytes per sample frame (ASCII lines vary: not checked).
+FRAME_BYTES = {"shirt-v1": lambda n_ch: 4 + 7 + 3 * n_ch + 2, "openbci-cyton": lambda n_ch: 33}
 
 
 class ConnectionMixin:
@@ -70,6 +72,20 @@ class ConnectionMixin:
             self._handshake_failed("sent no samples")
         for line in self.settings.mismatches:
             self.console.say(f"warning: device.yaml and device disagree on {line}")
+        self._check_link_budget()
+
+    def _check_link_budget(self):
+        """Warn when the stream cannot fit the baud rate of a real UART (8N1: 10 bits/byte)."""
+        width = FRAME_BYTES.get(self.fmt)
+        if width is None or "://" in str(self.port_url):
+            return
+        n_ch = len(self.settings.ch_names)
+        need = width(n_ch) * self.settings.sfreq * 10
+        if need > self.baud:
+            self.console.say(f"warning: {n_ch} ch at {self.settings.sfreq:g} Hz needs "
+                             f"{need:,.0f} baud but the port runs at {self.baud:,}; a real "
+                             "UART will drop frames (use a faster --baud, fewer channels or a "
+                             "lower rate)")
 
     def _handshake_failed(self, what):
         secs = self.timeouts.handshake_s

@@ -150,10 +150,12 @@ class Recorder(ConnectionMixin):
                             f"capture is kept: `shirtecg recover {self.out_dir} --name "
                             f"{self.name}`") from err
         if reason == "disconnected":
-            raise DisconnectedError(
+            err = DisconnectedError(
                 f"{self.port_url}: device disconnected and not back within "
                 f"{self.timeouts.reconnect_s:g} s; saved what was received "
                 f"({meta['n_samples'] / meta['sfreq']:.1f} s) to {path}")
+            err.path, err.meta = path, meta  # the session exists: callers may use it
+            raise err
         return path, meta
 
     # -- set-up ------------------------------------------------------------------------------
