@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
+import augment
 from augment import leads
 from augment.transforms import noise
 from tests.augment.ecg_fixtures import synthetic_ecg
@@ -206,3 +207,28 @@ def test_wander_on_la_only_follows_einthoven():
     np.testing.assert_allclose(out[LEAD["aVL"]], out[LEAD["I"]], atol=1e-6)
     np.testing.assert_allclose(out[LEAD["aVF"]], -out[LEAD["I"]] / 2, atol=1e-6)
     np.testing.assert_allclose(out[LEAD["V3"]], -out[LEAD["I"]] / 3, atol=1e-6)
+
+
+ROWWISE = [n for n, c in augment.transform_registry(include_compositions=False).items()
+           if c.supports_rows and not getattr(c, "requires_profile", False)]
+
+
+@pytest.mark.parametrize("name", ROWWISE)
+def test_rows_protocol_matches_a_subset_copy(name):
+    """In place on rows of a batch (how pipelines run subsets) == the same records copied out."""
+    from augment.base import make_rngs
+
+    cls = augment.transform_registry()[name]
+    x8 = leads.independent(synthetic_ecg(n_records=6, seconds=2.0))
+    rows = np.array([1, 4, 5])
+    inplace = x8.copy()
+    out, recs = cls(p=1.0).transform_batch(inplace, 500.0, make_rngs([7, 8, 9], 3),
+                                           inplace=True, rows=rows)
+    # reference: the plain whole-array path (gate draw, randomize, apply without rows)
+    t, rngs, sub = cls(p=1.0), make_rngs([7, 8, 9], 3), x8[rows].copy()
+    assert all(rng.random() < 1.0 for rng in rngs)
+    params = t.randomize_parameters(sub, 500.0, rngs)
+    ref = t.apply(sub, 500.0, params)
+    np.testing.assert_allclose(out[rows], ref, atol=1e-6)
+    np.testing.assert_array_equal(np.delete(out, rows, axis=0), np.delete(x8, rows, axis=0))
+    assert all(r["applied"] for r in recs) and len(recs) == 3
