@@ -73,6 +73,8 @@ def add_parser(sub):
     g.add_argument("--csv-lead", default="II",
                    help="lead a wearable CSV's single channel measures (default II)")
     g.add_argument("--mains-hz", type=float, default=50.0, help="mains frequency (default 50)")
+    g.add_argument("--objective", choices=["energy", "auc", "auc+energy"], default="energy",
+                   help="what the search minimizes (default: energy distance; 'auc' is slower)")
     g.add_argument("--seed", type=int, default=0, help="seed of the search and the draws")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     g.set_defaults(func=_augment)
@@ -105,7 +107,8 @@ def _augment(args):
         profile=args.profile, out=args.out, report_dir=args.report, budget=args.budget,
         n_public=args.n_public, window_s=args.window_s,
         leads=_split(args.leads), activities=_split(args.activities), csv_lead=args.csv_lead,
-        mains_hz=args.mains_hz, seed=args.seed, quiet=args.quiet, stream=sys.stdout)
+        mains_hz=args.mains_hz, seed=args.seed, quiet=args.quiet, stream=sys.stdout,
+        objective=args.objective)
     return 0
 
 

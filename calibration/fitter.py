@@ -25,6 +25,7 @@ from calibration.features import extract_features
 from calibration.search_space import SearchSpace, declared_space
 from shirtecg_common.errors import UserError
 from shirtecg_common.random import check_random_state
+from shirtecg_common.validation import check_option
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class AugmentationFitter(BaseEstimator):
         self
         """
         t0 = time.monotonic()
+        check_option("objective", self.objective, ("energy", "auc", "auc+energy"))
         rng = check_random_state(self.random_state)
         public = np.asarray(public, dtype=np.float32)
         if public.ndim != 3 or public.shape[1] != 12:

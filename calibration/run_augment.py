@@ -76,7 +76,7 @@ def load_public(public, *, n_records, sfreq, window_s, seed=0, csv_lead="II"):
 def calibrate_augmentation(*, device_records, public, pipeline, profile=None, out, report_dir,
                            budget=40, n_public=60, window_s=10.0, leads=None, activities=None,
                            csv_lead="II", mains_hz=50.0, seed=0, quiet=False, stream=None,
-                           search_space=None):
+                           search_space=None, objective="energy"):
     """Run the whole calibration; returns the fitted :class:`AugmentationFitter`."""
     import augment
     from calibration.report import write_report
@@ -97,7 +97,8 @@ def calibrate_augmentation(*, device_records, public, pipeline, profile=None, ou
         bar.update(i - bar.n)
 
     fitter = AugmentationFitter(pipe, search_space=search_space, n_iter=budget,
-                                mains_hz=mains_hz, random_state=seed, progress=progress)
+                                mains_hz=mains_hz, objective=objective, random_state=seed,
+                                progress=progress)
     fitter.fit(pub, dev.data, public_sfreq=pub_sfreq, device_sfreq=dev.sfreq,
                device_leads=dev.leads)
     bar.close()

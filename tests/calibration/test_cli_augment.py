@@ -1,0 +1,89 @@
+"""``shirtecg calibrate augment`` end to end, and the device-record readers (FIF, WFDB, CSV)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from calibration.records import load_device_records
+from shirtecg.cli import main
+from shirtecg_common.errors import UserError
+from tests.calibration._helpers import WanderAndNoise, synthetic_public
+from tests.calibration.conftest import write_session
+
+SF = 250.0
+PIPELINE = {
+    "format_version": 1, "name": "noise-only",
+    "transforms": [{"class": "GaussianNoise", "params": {"p": 1.0, "min_sigma_mv": 0.001,
+                                                         "max_sigma_mv": 0.002}},
+                   {"class": "BaselineWander", "params": {"p": 1.0}}],
+    "tunable": {"gaussian_noise__max_sigma_mv": [0.001, 0.3],
+                "baseline_wander__max_amplitude_mv": [0.05, 2.0]},
+}
+
+
+def _device_files(tmp_path):
+    """Shirt-like records on leads II and V2: two WFDB records and one FIF session."""
+    import wfdb
+
+    x = WanderAndNoise(noise_mv=0.06, wander_mv=0.4)(synthetic_public(6, seed=8), SF,
+                                                      random_state=1)[:, [1, 7]]
+    files = []
+    for i in range(2):
+        sig = np.hstack(list(x[3 * i:3 * i + 3])).T.astype(np.float64)
+        wfdb.wrsamp(f"rec{i}", fs=SF, units=["mV", "mV"], sig_name=["II", "V2"], p_signal=sig,
+                    fmt=["16", "16"], write_dir=str(tmp_path))
+        files.append(tmp_path / f"rec{i}.hea")
+    fif = write_session(tmp_path / "shirt_raw.fif", np.hstack(list(x[:3])) * 1e-3, SF,
+                        vpc=1e-7, ch_names=["ch1", "ch2"], leads=["II", "V2"],
+                        annotations=[(0.0, 16.0, "walking"), (16.0, 8.0, "sitting")])
+    return files + [fif]
+
+
+def test_cli_end_to_end(tmp_path, capsys):
+    """WFDB + FIF device records vs synthetic public records: YAML that augment loads, report."""
+    import augment
+
+    files = _device_files(tmp_path)
+    pipe_yaml = tmp_path / "pipe.yaml"
+    pipe_yaml.write_text(yaml.safe_dump(PIPELINE, sort_keys=False))
+    out, rep = tmp_path / "calibrated.yaml", tmp_path / "report"
+    code = main(["calibrate", "augment", "--device-records", *map(str, files), "--public",
+                 "synthetic", "--pipeline", str(pipe_yaml), "--out", str(out), "--report",
+                 str(rep), "--budget", "8", "--n-public", "10", "--window-s", "8", "--quiet"])
+    assert code == 0
+    calibrated = augment.load_pipeline(str(out))
+    sigma = calibrated.get_params()["gaussian_noise__max_sigma_mv"]
+    assert sigma > 0.002  # moved toward the device's 0.06 mV noise
+    text = (rep / "report.md").read_text()
+    assert "| calibrated pipeline |" in text and "What still differs" in text
+    for png in ("psd_overlay.png", "feature_overlays.png", "search_history.png",
+                "example_traces.png"):
+        assert (rep / png).stat().st_size > 3000
+
+
+def test_readers_fif_activities_and_wfdb(tmp_path):
+    """FIF windows follow activity annotations; leads map from the session and WFDB names."""
+    files = _device_files(tmp_path)
+    walking = load_device_records([files[2]], window_s=8.0, activities=["walking"])
+    assert walking.data.shape == (2, 2, int(8 * SF)) and walking.activities == ["walking"] * 2
+    assert walking.leads == ["II", "V2"]
+    both = load_device_records(files[:2], window_s=8.0, leads=["V2"])
+    assert both.data.shape == (6, 1, int(8 * SF))
+    with pytest.raises(UserError, match="none of the activities"):
+        load_device_records([files[2]], activities=["running"])
+    with pytest.raises(UserError, match="lead 'V5'"):
+        load_device_records(files[:1], leads=["V5"])
+
+
+def test_reader_wearable_csv(shared_data):
+    """The real AD8232 CSVs: 60-s files cut into 10-s windows, QRS of a plausible size."""
+    from calibration.features import extract_features
+
+    path = shared_data / "wearable_motion_artifacts" / "01" / "01_01_klud.csv"
+    recs = load_device_records([path], window_s=10.0)
+    assert recs.data.shape[0] == 6 and recs.sfreq == 500.0 and recs.leads == ["II"]
+    f, names = extract_features(recs.data, recs.sfreq, recs.leads)
+    qrs_mv = 10 ** f[:, names.index("II:qrs_amp")]
+    assert np.all((qrs_mv > 0.5) & (qrs_mv < 5.0)), qrs_mv
