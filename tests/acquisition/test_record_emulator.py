@@ -16,7 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
-from record_helpers import VPC, gap_list, logged_lost, read_fault_log, start_emulator, stop_emulator
+from record_helpers import (
+    VPC,
+    gap_list,
+    logged_lost,
+    read_fault_log,
+    run_cli,
+    start_emulator,
+    stop_emulator,
+)
 
 from acquisition.device import load_device
 from acquisition.protocol import make_step
@@ -51,6 +59,25 @@ def _record(src, tmp, name, steps, extra=(), stream=None, fmt="shirt-v1", device
         stop_emulator(proc)
 
 
+def _record_cli(src, tmp, name, steps, extra=()):
+    """The same through ``python -m acquisition record`` in its own process: the faulty
+    session must read the pty promptly at the unplug, whatever else this process does."""
+    protocol = tmp / f"{name}.yaml"
+    protocol.write_text("".join(f"- {{activity: {s['activity']}, seconds: {s['seconds']}}}\n"
+                                for s in steps))
+    proc, port = start_emulator("--format", "shirt-v1", "--playback", src, "--sfreq", 500,
+                                *extra)
+    try:
+        done = run_cli(["record", "--port", port, "--format", "shirt-v1", "--protocol",
+                        protocol, "--out", tmp, "--name", name, "--quiet",
+                        "--handshake-timeout", FAST.handshake_s, "--stall-timeout",
+                        FAST.stall_s, "--reconnect-timeout", FAST.reconnect_s])
+    finally:
+        stop_emulator(proc)
+    assert done.returncode == 0, done.stderr
+    return tmp / f"{name}_raw.fif", None
+
+
 @pytest.fixture(scope="module")
 def sessions(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("e2e")
@@ -77,7 +104,7 @@ def sessions(tmp_path_factory, request):
                                      "--fault-log", tmp / "cyton.jsonl", "--sfreq", 250),
                                     fmt="openbci-cyton")
         jobs["clean"] = pool.submit(_record, src, tmp, "clean", CLEAN_STEPS, stream=prompts)
-        jobs["faults"] = pool.submit(_record, src, tmp, "faults", FAULT_STEPS,
+        jobs["faults"] = pool.submit(_record_cli, src, tmp, "faults", FAULT_STEPS,
                                      ("--seed", 5, "--faults", FAULTS, "--fault-log", log))
         if wearable is not None:
             step = [make_step("arm_movement", 2.0)]
@@ -142,6 +169,9 @@ def test_faults_are_counted_exactly_and_unplug_continues_the_file(sessions):
     assert c["crc_errors"] == kinds.count("crc") > 0
     assert c["junk_bytes"] == sum(r["n_bytes"] for r in log if r["kind"] == "junk") > 0
     assert c["lost_samples"] == int(lost.sum())
+    end = log[-1]
+    if "discarded" not in kinds:  # every frame the emulator sent intact was decoded
+        assert end["kind"] == "end" and c["frames"] == end["sent"] - end["crc"]
     assert c["reconnects"] == kinds.count("unplug") + kinds.count("stall") == 2
     assert 0 < c["resyncs"] <= kinds.count("crc") + kinds.count("junk")
     assert m["gaps"] == [{"first_sample": a, "n_samples": b} for a, b in gap_list(~lost)]
