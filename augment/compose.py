@@ -283,7 +283,7 @@ class BaseComposition(BaseTransform):
         """Gate each record with ``p``, then run the children; see :class:`BaseTransform`."""
         if self.is_linear:  # one fused matrix product instead of a pass per child
             m, records = self.linear_batch(x8, sfreq, rngs)
-            return apply_matrices(m, x8), records
+            return apply_matrices(m, x8, owned=inplace), records
         self._check_p()
         self._validate_params(sfreq)
         applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
@@ -360,12 +360,12 @@ class Compose(BaseComposition):
                 pending = m if pending is None else m @ pending
             else:
                 if pending is not None:
-                    x8, owned, pending = apply_matrices(pending, x8), True, None
+                    x8, owned, pending = apply_matrices(pending, x8, owned), True, None
                 x8, recs, owned = run_step(t, x8, sfreq, rngs, owned)
             for rec, r in zip(records, recs):
                 rec[name] = r
         if pending is not None:
-            x8 = apply_matrices(pending, x8)
+            x8 = apply_matrices(pending, x8, owned)
         return x8, records, None
 
 

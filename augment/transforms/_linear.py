@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.base import BaseTransform, _to_builtin
+from augment.base import BaseTransform, _record
 
 EYE8 = np.eye(8)
 
@@ -52,9 +52,7 @@ class BaseLinearTransform(BaseTransform):
         idx = np.flatnonzero(applied)
         params = self.randomize_parameters(x8, sfreq, [rngs[i] for i in idx])
         m[idx] = self.lead_matrices(params)
-        for name, values in params.items():
-            for j, i in enumerate(idx):
-                records[i][name] = _to_builtin(values[j])
+        _record(records, idx, params)
         return m, records
 
 
@@ -63,6 +61,19 @@ def is_linear(t) -> bool:
     return bool(getattr(t, "is_linear", False))
 
 
-def apply_matrices(m, x8):
-    """``M · x`` per record in float32 (a fresh array)."""
-    return np.matmul(np.asarray(m, dtype=np.float32), x8)
+def apply_matrices(m, x8, owned=False):
+    """``M · x`` per record in float32.
+
+    A fresh array, unless ``owned``: then ``x8`` is overwritten record by record through a
+    one-record buffer, and records whose matrix is the identity are skipped (no 40 MB
+    allocation per batch; C2).
+    """
+    m = np.asarray(m, dtype=np.float32)
+    if not owned:
+        return np.matmul(m, x8)
+    buf = np.empty(x8.shape[1:], dtype=np.float32)
+    moved = np.flatnonzero(np.any(m != EYE8.astype(np.float32), axis=(1, 2)))
+    for i in moved:
+        np.dot(m[i], x8[i], out=buf)
+        x8[i] = buf
+    return x8
