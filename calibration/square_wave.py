@@ -231,7 +231,7 @@ def fit_step_response(dt_s, z, sfreq):
 
     best = None
     for tau0 in (0.2 / sfreq, 1.0 / sfreq, 4.0 / sfreq):
-        for d0 in (-0.5 / sfreq, 0.0, 0.5 / sfreq):
+        for d0 in (0.0,):
             res = optimize.least_squares(
                 lambda p: model(p) - z, x0=[d0, np.log(tau0)], loss="soft_l1",
                 f_scale=0.05, bounds=([-3 / sfreq, np.log(0.01 / sfreq)], [3 / sfreq, np.log(0.5)]),

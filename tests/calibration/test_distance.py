@@ -45,8 +45,9 @@ def test_auc_same_vs_shifted():
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=(80, 6)), rng.normal(size=(80, 6))
     for clf in ("logistic", "forest"):
-        assert abs(classifier_auc(a, b, classifier=clf, random_state=0) - 0.5) < 0.12
-        assert classifier_auc(a, b + 1.5, classifier=clf, random_state=0) > 0.95
+        kw = {"classifier": clf, "random_state": 0, "n_repeats": 1 if clf == "forest" else 3}
+        assert abs(classifier_auc(a, b, **kw) - 0.5) < 0.12
+        assert classifier_auc(a, b + 1.5, **kw) > 0.95
 
 
 def test_scaler_and_errors():
