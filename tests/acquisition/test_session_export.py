@@ -61,7 +61,8 @@ def test_cli_record_with_device_and_protocol(cli_session):
     tmp, done = cli_session
     assert done.returncode == 0, done.stderr
     assert "[1/2] rest for 0.6 s: Stand still." in done.stderr
-    assert "3 ch at 500 Hz needs 100,000 baud but the port runs at 9,600" in done.stderr
+    # 22-byte frames × 500 Hz × 10 bits
+    assert "3 ch at 500 Hz needs 110,000 baud but the port runs at 9,600" in done.stderr
     assert "saved" in done.stdout
     raw, meta = read_session(tmp / "out" / "sub01_raw.fif")
     assert raw.n_times == 700 and raw.ch_names == ["I", "II", "V1"]
