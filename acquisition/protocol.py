@@ -44,7 +44,7 @@ def make_step(activity, seconds, prompt=None, where="protocol") -> dict:
         raise ConfigError(f"{where}: seconds must be a positive number, got {seconds!r}")
     if prompt is not None and not isinstance(prompt, str):
         raise ConfigError(f"{where}: prompt must be text, got {type(prompt).__name__}")
-    prompt = prompt if prompt else f"Next activity: {activity.replace('_', ' ')}."
+    prompt = prompt if prompt else f"Start {activity.replace('_', ' ')}."
     return {"activity": activity, "seconds": float(seconds), "prompt": prompt}
 
 

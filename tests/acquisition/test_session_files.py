@@ -120,4 +120,4 @@ def test_quality_monitor_rms_rails_flat_and_lead_off():
 def test_make_step_defaults():
     step = make_step("arm_movement", 3)
     assert step == {"activity": "arm_movement", "seconds": 3.0,
-                    "prompt": "Next activity: arm movement."}
+                    "prompt": "Start arm movement."}
