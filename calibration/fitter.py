@@ -86,6 +86,8 @@ class AugmentationFitter(BaseEstimator):
         ``{"device", "raw", "initial", "calibrated"}`` feature matrices, plus ``names``.
     scaler_ : FeatureScaler
     space_ : SearchSpace
+    device_records_ : ndarray | list
+        The device records as given (for the report's plots).
     """
 
     def __init__(self, pipeline, search_space=None, n_iter=40, refine_fraction=0.5, n_copies=1,
@@ -142,7 +144,7 @@ class AugmentationFitter(BaseEstimator):
         self._public = np.repeat(public, int(self.n_copies), axis=0)
         self._seeds = [int(s) for s in rng.integers(0, 2**63 - 1, len(self._public))]
 
-        self._device_data = device
+        self.device_records_ = device
         dev_feats, names = extract_features(device, self.device_sfreq_, self.device_leads_,
                                             mains_hz=self.mains_hz)
         raw = self._to_device(public, self.public_sfreq_, LEADS_12)

@@ -115,7 +115,7 @@ def _plot_psd(fitter, path):
     import matplotlib.pyplot as plt
 
     sf = fitter.device_sfreq_
-    sets = {"device": fitter._device_data, "raw": fitter.augment(_Identity()),
+    sets = {"device": _device_array(fitter), "raw": fitter.augment(_Identity()),
             "given": fitter.augment(fitter.pipeline),
             "calibrated": fitter.augment(fitter.best_pipeline_)}
     leads = fitter.device_leads_
@@ -196,7 +196,7 @@ def _plot_examples(fitter, path, seconds=5.0):
 
     sf = fitter.device_sfreq_
     n = int(seconds * sf)
-    dev = fitter._device_data[0, 0, :n]
+    dev = _device_array(fitter)[0, 0, :n]
     cal = fitter.augment(fitter.best_pipeline_)[0, 0, :n]
     raw = fitter.augment(_Identity())[0, 0, :n]
     t = np.arange(n) / sf
@@ -212,6 +212,15 @@ def _plot_examples(fitter, path, seconds=5.0):
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def _device_array(fitter):
+    """The device records as one array (records of different lengths cropped to the shortest)."""
+    recs = fitter.device_records_
+    if isinstance(recs, np.ndarray):
+        return recs
+    n = min(r.shape[-1] for r in recs)
+    return np.stack([np.asarray(r)[..., :n] for r in recs])
 
 
 class _Identity:
