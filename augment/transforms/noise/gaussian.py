@@ -61,16 +61,18 @@ class GaussianNoise(BaseTransform):
     def apply(self, x, sfreq, params, rows=None):
         bank = nb.white_bank()
         n_leads, n_times = x.shape[1:]
+        buf = np.empty((n_leads, n_times), dtype=np.float32)  # reused: no per-record arrays
         for j, i in enumerate(nb.record_rows(x, rows)):
             noise = nb.crop(bank, params["offset"][j], n_leads * n_times).reshape(n_leads,
                                                                                   n_times)
             rel = np.float32(params["relative"][j])
-            if rel > 0:
-                std = np.abs(x[i])
-                std *= rel
-                std += np.float32(params["sigma_mv"][j])
-                std *= noise
-                x[i] += std
+            sigma = np.float32(params["sigma_mv"][j])
+            if rel > 0:  # (σ + k·|x|) · noise
+                np.abs(x[i], out=buf)
+                buf *= rel
+                buf += sigma
+                buf *= noise
             else:
-                x[i] += np.float32(params["sigma_mv"][j]) * noise
+                np.multiply(noise, sigma, out=buf)
+            x[i] += buf
         return x
