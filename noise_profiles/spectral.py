@@ -21,12 +21,12 @@ CHUNK = 1 << 15
 
 
 MIN_FRAMES = 8
-MIN_NPERSEG_S = 4.0
+MIN_NPERSEG_S = 1.0
 
 
 def choose_nperseg(segments, sfreq, nperseg_s):
     """Window length: ``nperseg_s`` seconds, shortened so that short recordings still give
-    about :data:`MIN_FRAMES` half-overlapping frames (but not below 4 s), and never longer
+    about :data:`MIN_FRAMES` half-overlapping frames (but not below 1 s), and never longer
     than the longest segment."""
     longest = max(seg.shape[1] for seg in segments)
     total = sum(seg.shape[1] for seg in segments)
