@@ -245,7 +245,7 @@ class Recorder(ConnectionMixin):
             if n >= total:
                 return "complete"
             now = time.monotonic()
-            if now - self.last_sample_t > self.timeouts.stall_s:
+            if now - self.last_sample_t > self.timeouts.stall_s and self._stalled():
                 if not self._reconnect("stall: no samples for "
                                        f"{self.timeouts.stall_s:g} s"):
                     return "interrupted" if self.stop_requested else "disconnected"
@@ -267,6 +267,16 @@ class Recorder(ConnectionMixin):
                     return "interrupted" if self.stop_requested else "disconnected"
                 continue
             self._process(item)
+
+    def _stalled(self) -> bool:
+        """A stall only if nothing is waiting anywhere: a busy host is not a silent device
+        (and reopening the port would throw away what its buffer holds)."""
+        if not self.queue.empty():
+            return False
+        try:
+            return self.link is None or self.link.port.in_waiting == 0
+        except (OSError, ValueError, AttributeError):
+            return True  # the port is failing: the reader will report it too
 
     def _begin_step(self, k, n_now):
         self.step = k
