@@ -160,20 +160,22 @@ def test_faults_are_counted_exactly_and_unplug_continues_the_file(sessions):
             extra = ~np.isfinite(data[0, first - n_max:first])
             assert np.all(np.diff(extra.astype(int)) >= 0)  # one run, ending at the unplug
             lost[first - n_max:first] |= extra
-    # NaN exactly where nothing arrived intact, and every other sample bit-exact.
-    assert gap_list(np.isfinite(data[0])) == gap_list(~lost), \
-        [r for r in log if r["kind"] not in ("drop", "crc", "junk")]
-    np.testing.assert_array_equal(data[:, ~lost], codes[:n][~lost].T * VPC)
     kinds = [r["kind"] for r in log]
     c = m["counts"]
-    assert c["crc_errors"] == kinds.count("crc") > 0
-    assert c["junk_bytes"] == sum(r["n_bytes"] for r in log if r["kind"] == "junk") > 0
-    assert c["lost_samples"] == int(lost.sum())
+    journal = sessions["faults"].with_name("faults.journal.jsonl").read_text()
+    why = (f"emulator: {[r for r in log if r['kind'] not in ('drop', 'crc', 'junk')]}\n"
+           f"counts: {c}\nrecorder journal:\n{journal[-1500:]}")
+    # NaN exactly where nothing arrived intact, and every other sample bit-exact.
+    assert gap_list(np.isfinite(data[0])) == gap_list(~lost), why
+    np.testing.assert_array_equal(data[:, ~lost], codes[:n][~lost].T * VPC)
+    assert c["crc_errors"] == kinds.count("crc") > 0, why
+    assert c["junk_bytes"] == sum(r["n_bytes"] for r in log if r["kind"] == "junk") > 0, why
+    assert c["lost_samples"] == int(lost.sum()), why
     end = log[-1]
     if "discarded" not in kinds:  # every frame the emulator sent intact was decoded
-        assert end["kind"] == "end" and c["frames"] == end["sent"] - end["crc"]
-    assert c["reconnects"] == kinds.count("unplug") + kinds.count("stall") == 2
-    assert 0 < c["resyncs"] <= kinds.count("crc") + kinds.count("junk")
+        assert end["kind"] == "end" and c["frames"] == end["sent"] - end["crc"], why
+    assert c["reconnects"] == kinds.count("unplug") + kinds.count("stall") == 2, why
+    assert 0 < c["resyncs"] <= kinds.count("crc") + kinds.count("junk"), why
     assert m["gaps"] == [{"first_sample": a, "n_samples": b} for a, b in gap_list(~lost)]
     ann = _ann(raw, 500)
     assert [a[1:] for a in ann if a[0] == "BAD_acq_gap"] == gap_list(~lost)
