@@ -277,6 +277,12 @@ class NoiseProfile(BaseEstimator):
                 h.update(np.ascontiguousarray(value).tobytes())
         return h.hexdigest()
 
+    def __getstate__(self):
+        # the factor cache is large and rebuilt on demand: keep pickles (worker processes) small
+        state = super().__getstate__()
+        state.pop("_cache", None)
+        return state
+
     def __sklearn_is_fitted__(self):
         return hasattr(self, "models_")
 

@@ -119,3 +119,15 @@ def test_missing_field_and_bad_scalar(saved, tmp_path):
     np.savez(npz, **arrays)
     with pytest.raises(ConfigError, match="field 'walking::env_acf' is missing"):
         load_profile(other)
+
+
+def test_pickle_round_trip_without_cache(walking_profile):
+    import pickle
+
+    prof = walking_profile[0]
+    prof.sample(100, SFREQ, random_state=0)            # fills the factor cache
+    blob = pickle.dumps(prof)
+    back = pickle.loads(blob)
+    assert "_cache" not in vars(back) or not back._cache
+    np.testing.assert_array_equal(back.sample(700, SFREQ, random_state=2),
+                                  prof.sample(700, SFREQ, random_state=2))
