@@ -308,7 +308,7 @@ def _edge_samples(x, X, coef, et, es, sfreq, half):
             continue
         z = (x[seg] - background[seg] - before) / jump
         z -= np.where(seg >= i0, (sqr[seg] - after) / jump, (sqr[seg] - before) / jump)
-        ok = np.isfinite(z)
+        ok = np.isfinite(z) & (z > -0.5) & (z < 1.5)  # glitches at an edge are left out
         dts.append(seg[ok] / sfreq - te)
         zs.append(z[ok])
     if not dts:

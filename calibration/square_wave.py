@@ -14,7 +14,7 @@ Pure functions used by :class:`calibration.adc.AdcGainCalibrator`:
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, optimize, signal
+from scipy import ndimage, optimize, signal, stats
 
 from shirtecg_common.errors import UserError
 
@@ -83,11 +83,15 @@ def find_edges(x, sfreq, freq_hz, *, freq_tol=0.1, channel="channel"):
             f"{channel}: no square wave found at {freq_hz:g} Hz (only {len(change)} edges); "
             "check that the recording holds the test signal and --freq-hz"
         )
-    # Sub-sample 50 % crossing of the detrended signal near each detected edge.
+    # Sub-sample crossing of the midpoint between the local levels just before and just after
+    # each detected edge (local levels, so a drooping plateau does not bias the crossing).
     times = np.empty(len(change))
+    w = int(max(3, min(8, half / 4)))
     for j, i in enumerate(change):
         lo, hi = max(i - 3, 1), min(i + 3, n - 1)
-        seg = d[lo - 1:hi + 1]
+        before = np.median(d[max(i - 2 - w, 0):max(i - 2, 1)])
+        after = np.median(d[min(i + 2, n - 1):min(i + 2 + w, n)])
+        seg = d[lo - 1:hi + 1] - 0.5 * (before + after)
         up = state[i] > 0
         s = seg > 0 if up else seg < 0
         k = np.flatnonzero(~s[:-1] & s[1:])
@@ -108,15 +112,18 @@ def find_edges(x, sfreq, freq_hz, *, freq_tol=0.1, channel="channel"):
             f"(±{freq_tol:.0%}); check --freq-hz and that the test signal was on"
         )
     # Refine to a strictly periodic edge train: edge number k = round((t - t_first) / half).
+    # A robust (Theil–Sen) line first, then least squares on the edges within 5 robust sigmas
+    # (an edge moved by a glitch must not tilt the train).
     k = np.round((times - times[0]) / med)
-    keep = np.ones(len(times), bool)
-    for _ in range(3):
-        slope, icpt = np.polyfit(k[keep], times[keep], 1)
+    slope = stats.theilslopes(times, k)[0]
+    icpt = np.median(times - slope * k)
+    for _ in range(2):
         resid = times - (icpt + slope * k)
-        keep = np.abs(resid) < max(0.05 * slope, 2.0 / sfreq)
+        mad = 1.4826 * np.median(np.abs(resid - np.median(resid)))
+        keep = np.abs(resid) < max(5 * mad, 0.3 / sfreq)
         if keep.sum() < 4:
             raise UserError(f"{channel}: the square wave's edges are not periodic")
-    slope, icpt = np.polyfit(k[keep], times[keep], 1)
+        slope, icpt = np.polyfit(k[keep], times[keep], 1)
     first_rising = bool(state[change[0]] > 0)
     # Move edge 0 before the start of the recording so the train covers every sample.
     shift = int(np.ceil(icpt / slope)) + 1
@@ -229,13 +236,20 @@ def fit_step_response(dt_s, z, sfreq):
         t = dt_s - delay
         return np.where(t > 0, -np.expm1(-np.maximum(t, 0) / tau), 0.0)
 
-    best = None
-    for tau0 in (0.2 / sfreq, 1.0 / sfreq, 4.0 / sfreq):
-        for d0 in (0.0,):
-            res = optimize.least_squares(
-                lambda p: model(p) - z, x0=[d0, np.log(tau0)], loss="soft_l1",
-                f_scale=0.05, bounds=([-3 / sfreq, np.log(0.01 / sfreq)], [3 / sfreq, np.log(0.5)]),
-            )
-            if best is None or res.cost < best.cost:
-                best = res
+    # A coarse grid first (the cost has local minima where delay and tau trade off), then a
+    # robust least-squares refinement from the best grid point.
+    delays = np.linspace(-3.0, 3.0, 61) / sfreq
+    log_taus = np.linspace(np.log(0.02 / sfreq), np.log(20.0 / sfreq), 40)
+    best_cost, x0 = np.inf, None
+    for d in delays:
+        t = dt_s[None, :] - d
+        m = np.where(t > 0, -np.expm1(-np.maximum(t, 0) / np.exp(log_taus)[:, None]), 0.0)
+        r = (m - z[None, :]) / 0.05
+        cost = np.sum(np.sqrt(1 + r * r) - 1, axis=1)  # soft-L1, as below
+        i = int(np.argmin(cost))
+        if cost[i] < best_cost:
+            best_cost, x0 = cost[i], [d, log_taus[i]]
+    best = optimize.least_squares(
+        lambda p: model(p) - z, x0=x0, loss="soft_l1", f_scale=0.05,
+        bounds=([-3 / sfreq, np.log(0.01 / sfreq)], [3 / sfreq, np.log(0.5)]))
     return float(np.exp(best.x[1])), float(best.x[0])

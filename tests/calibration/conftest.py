@@ -11,7 +11,7 @@ from scipy import signal
 VPC = 2.4 / 6 / (2**23 - 1)  # the shirt's nominal scale (ADS1298 gain 6, vref 2.4 V)
 
 
-def square_recording(seconds=20.0, sfreq=500.0, freq_hz=1.0, amplitude_mv=1.0, vpc=VPC,
+def square_recording(seconds=12.0, sfreq=500.0, freq_hz=1.0, amplitude_mv=1.0, vpc=VPC,
                      highpass_hz=None, lowpass_hz=None, noise_uv=10.0, drift_uv=200.0,
                      n_glitches=5, offset_counts=1234.0, phase=0.237, seed=0, oversample=16):
     """Counts of a square wave through an analog first-order band-pass, written independently
