@@ -27,7 +27,7 @@ OUTPUTS = ("device.yaml", "protocol.yaml", "calibrated_pipeline.yaml", "report.m
 
 
 def run_demo(out_dir="demo_out", quiet=False, seconds_per_activity=40.0, n_public=30,
-             n_device=30, budget=40, stream=None):
+             n_device=30, budget=40, test_signal_s=8.0, stream=None):
     """Run the demo; returns 0.
 
     Parameters
@@ -42,6 +42,8 @@ def run_demo(out_dir="demo_out", quiet=False, seconds_per_activity=40.0, n_publi
         Synthetic public records to augment, emulated shirt ECG records to calibrate against.
     budget : int
         Pipeline evaluations of the calibration search.
+    test_signal_s : float
+        Recorded seconds of the ADC test signal.
     """
     from shirtecg.demo_report import write_demo_report
 
@@ -72,7 +74,7 @@ def run_demo(out_dir="demo_out", quiet=False, seconds_per_activity=40.0, n_publi
     t = step(1, "ADC: emulated shirt streams its test square wave on a pty, recorder records "
                 "it, calibrate adc fits the gains")
     device = steps.write_device(out)
-    ts_session = steps.record_test_signal(out, device)
+    ts_session = steps.record_test_signal(out, device, seconds=test_signal_s)
     cal = steps.calibrate_adc(ts_session, device)
     results["adc"] = cal
     errs = (cal.volts_per_count_ / cal.nominal_volts_per_count_ - 1)

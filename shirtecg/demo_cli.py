@@ -25,7 +25,8 @@ def _run(args):
 
     kwargs = {}
     if args.fast:
-        kwargs = {"seconds_per_activity": 8.0, "n_public": 12, "n_device": 12, "budget": 6}
+        kwargs = {"seconds_per_activity": 8.0, "n_public": 9, "n_device": 9, "budget": 4,
+                  "test_signal_s": 5.0}
     if args.seconds_per_activity is not None:
         kwargs["seconds_per_activity"] = args.seconds_per_activity
     return run_demo(out_dir=args.out, quiet=args.quiet, **kwargs)
