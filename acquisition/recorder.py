@@ -132,8 +132,8 @@ class Recorder(ConnectionMixin):
             self._connect(port)
             try:
                 self._handshake()
-            except (PortError, KeyboardInterrupt):
-                self._discard(created_dir)  # nothing was recorded: leave no files
+            except BaseException:
+                self._discard(created_dir)  # no session started: leave no files
                 raise
             reason = self._stream()
         except BaseException:

@@ -155,8 +155,11 @@ def resolve_settings(fmt, n_channels, *, info=None, device=None, sfreq=None, sca
         leads = [n if n in LEAD_NAMES else None for n in names]
 
     dev_vpc = None
-    if device and len(device["volts_per_count"]) in (1, n_channels):
-        dev_vpc = _per_channel(device["volts_per_count"], n_channels, "device.yaml scale")
+    if device:
+        values = device["volts_per_count"]
+        if len(values) == n_channels or len(set(values)) == 1:  # one scale fits any count
+            dev_vpc = _per_channel(values if len(values) == n_channels else values[:1],
+                                   n_channels, "device.yaml scale")
     from_info = info_volts_per_count(info, n_channels)
     if from_info is not None and dev_vpc is not None and not device["calibrated"] \
             and not np.allclose(from_info, dev_vpc, rtol=1e-9):
@@ -172,6 +175,10 @@ def resolve_settings(fmt, n_channels, *, info=None, device=None, sfreq=None, sca
         vpc, source = dev_vpc, "device.yaml"
     elif fmt == "openbci-cyton":
         vpc, source = np.full(n_channels, CYTON_VOLTS_PER_COUNT), "Cyton default (gain 24)"
+    elif device:
+        raise UserError(f"{fmt}: device.yaml gives {len(device['volts_per_count'])} different "
+                        f"per-channel scales but the stream has {n_channels} channels; fix "
+                        "device.yaml or give --scale VOLTS_PER_COUNT")
     else:
         raise UserError(f"{fmt}: scale unknown; give --scale VOLTS_PER_COUNT or "
                         "--device device.yaml")

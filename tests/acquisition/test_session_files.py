@@ -121,3 +121,41 @@ def test_make_step_defaults():
     step = make_step("arm_movement", 3)
     assert step == {"activity": "arm_movement", "seconds": 3.0,
                     "prompt": "Start arm movement."}
+
+
+def _device(calibrated=False, vpc=1e-7, sfreq=500.0):
+    return {"path": None, "name": "proto", "format": "shirt-v1", "sfreq": sfreq,
+            "channels": [{"name": "I", "lead": "I"}, {"name": "V1", "lead": "V1"}],
+            "volts_per_count": [vpc, vpc], "calibrated": calibrated, "adc_bits": 24,
+            "baud": None, "usb": None}
+
+
+def test_stream_settings_precedence():
+    from acquisition.stream_settings import CYTON_VOLTS_PER_COUNT, resolve_settings
+
+    info = {"device": "shirt", "firmware": "2.1", "sfreq": 1000, "channels": ["I", "V1"],
+            "gain": 6, "vref": 2.4}
+    vpc_info = 2.4 / 6 / (2**23 - 1)
+    s = resolve_settings("shirt-v1", 2, info=info, device=_device())
+    assert s.sfreq == 1000 and s.scale_source == "info frame"
+    np.testing.assert_array_equal(s.volts_per_count, [vpc_info] * 2)
+    assert s.leads == ["I", "V1"] and s.firmware == "2.1"
+    assert [m.split(":")[0] for m in s.mismatches] == ["sfreq", "scale"]
+    s = resolve_settings("shirt-v1", 2, info=info, device=_device(calibrated=True, vpc=5e-8))
+    assert s.scale_source == "device.yaml calibration" and s.volts_per_count[0] == 5e-8
+    s = resolve_settings("shirt-v1", 2, info=info, device=_device(), sfreq=250, scale=1e-6)
+    assert s.sfreq == 250 and s.scale_source == "--scale" and s.volts_per_count[1] == 1e-6
+    s = resolve_settings("openbci-cyton", 8)
+    assert s.sfreq == 250 and s.volts_per_count[0] == CYTON_VOLTS_PER_COUNT
+    assert s.ch_names == [f"ch{k}" for k in range(1, 9)] and s.leads == [None] * 8
+    with pytest.raises(UserError, match="--sfreq"):
+        resolve_settings("ascii", 1, scale=1e-6)
+    with pytest.raises(UserError, match="--scale"):
+        resolve_settings("ascii", 1, sfreq=500)
+    s = resolve_settings("shirt-v1", 3, device=_device())  # device.yaml lists 2 channels
+    assert s.ch_names == ["ch1", "ch2", "ch3"] and "channel count" in s.mismatches[0]
+    assert s.volts_per_count.tolist() == [1e-7] * 3  # one scale for all fits any count
+    dev = _device()
+    dev["volts_per_count"] = [1e-7, 2e-7]
+    with pytest.raises(UserError, match="2 different per-channel scales .* 3 channels"):
+        resolve_settings("shirt-v1", 3, device=dev)
