@@ -29,7 +29,7 @@ from acquisition.quality import QualityMonitor
 from acquisition.session import feed_decoder, fif_path, finalize_session
 from acquisition.stream_settings import resolve_settings
 from acquisition.timeline import Timeline
-from acquisition.transport import DisconnectedError, PortError, open_port
+from acquisition.transport import DisconnectedError, open_port
 from shirtecg_common.errors import UserError
 
 
