@@ -24,7 +24,7 @@ from shirtecg_common.random import check_random_state
 from shirtecg_common.validation import check_option
 
 MODELS = ("spectral", "var")
-MIN_SEGMENT_S = 1.0
+MIN_SEGMENT_S = 0.1          # shorter stretches between gaps carry no usable spectrum
 MIN_AVERAGES = 24
 
 

@@ -178,14 +178,15 @@ def collect_segments(sessions_data, activities=None, min_samples=1) -> dict:
         missing = [a for a in names if not found.get(a)]
         if missing:
             raise UserError(
-                f"activity {missing[0]!r} has no usable data in the sessions; "
-                f"found: {', '.join(sorted(found)) or 'none'}"
+                f"activity {missing[0]!r} has no usable data in the sessions (no stretch of "
+                f"{min_samples} samples between gaps); found: {', '.join(sorted(found)) or 'none'}"
             )
     out = {a: found[a] for a in names if found.get(a)}
     if not out:
         raise UserError(
-            f"the sessions hold no usable activity data (found: {', '.join(sorted(found))}; "
-            f"{', '.join(EXCLUDED_ACTIVITIES)} is skipped unless asked for)"
+            f"the sessions hold no usable activity data: found {', '.join(sorted(found))}, "
+            f"but no stretch between gaps and BAD_* marks is {min_samples} samples long "
+            f"({', '.join(EXCLUDED_ACTIVITIES)} is skipped unless asked for)"
         )
     return out
 

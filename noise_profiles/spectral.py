@@ -24,15 +24,20 @@ MIN_FRAMES = 8
 MIN_NPERSEG_S = 1.0
 
 
-def choose_nperseg(segments, sfreq, nperseg_s):
-    """Window length: ``nperseg_s`` seconds, shortened so that short recordings still give
-    about :data:`MIN_FRAMES` half-overlapping frames (but not below 1 s), and never longer
-    than the longest segment."""
-    longest = max(seg.shape[1] for seg in segments)
-    total = sum(seg.shape[1] for seg in segments)
-    n = min(int(round(nperseg_s * sfreq)), int(2 * total / (MIN_FRAMES + 1)))
-    n = max(n, int(MIN_NPERSEG_S * sfreq))
-    return max(min(n, longest), 16)
+def choose_nperseg(segments, sfreq, nperseg_s, coverage=0.5):
+    """Welch window length in samples.
+
+    ``nperseg_s`` seconds, shortened so that short recordings still give about
+    :data:`MIN_FRAMES` half-overlapping frames (but not below 1 s), and so that segments
+    at least that long hold ``coverage`` of the data (a link that drops many packets
+    leaves short stretches between gaps: the resolution then follows what is there).
+    """
+    lengths = np.sort([seg.shape[1] for seg in segments])[::-1]
+    total = lengths.sum()
+    covered = lengths[np.searchsorted(np.cumsum(lengths), coverage * total)]
+    n = min(int(round(nperseg_s * sfreq)), int(2 * total / (MIN_FRAMES + 1)), covered)
+    n = max(n, min(int(MIN_NPERSEG_S * sfreq), covered))
+    return max(min(n, lengths[0]), 16)
 
 
 def welch_csd(segments, sfreq, nperseg):

@@ -14,9 +14,11 @@ import numpy as np
 
 from noise_profiles import metrics
 from noise_profiles.sessions import collect_segments, read_sessions
+from noise_profiles.spectral import choose_nperseg
 from shirtecg_common.errors import UserError
 from shirtecg_common.random import check_random_state
 
+MIN_SEGMENT_S = 0.25
 TARGETS = {"lsd_db": 1.5, "coherence_error": 0.1, "kurtosis_rel_error": 0.25, "auc": 0.6}
 
 
@@ -101,7 +103,8 @@ def validate(profile, sessions, activities=None, random_state=0, window_s=2.0,
     window_s : float
         Window of the classifier two-sample test (non-overlapping windows).
     nperseg_s : float
-        Welch window of the spectral metrics (2 s: 0.5 Hz bins).
+        Welch window of the spectral metrics (2 s: 0.5 Hz bins). Both windows shrink when
+        the held-out data are cut into short stretches by gaps (then in ``summary``).
 
     Returns
     -------
@@ -119,12 +122,17 @@ def validate(profile, sessions, activities=None, random_state=0, window_s=2.0,
         if not activities:
             raise UserError(f"the held-out sessions hold none of the profile's activities "
                             f"({', '.join(profile.activities_)})")
-    per_act = collect_segments(data, activities, min_samples=int(max(window_s, 1.0) * sfreq))
+    per_act = collect_segments(data, activities, min_samples=int(MIN_SEGMENT_S * sfreq))
     report = ValidationReport(ch_names=list(profile.ch_names_))
     for act, ref in per_act.items():
+        # a link that drops packets leaves short stretches: shorten windows to what is there
+        covered = choose_nperseg(ref, sfreq, max(window_s, nperseg_s)) / sfreq
+        win, nper = min(window_s, covered), min(nperseg_s, covered)
+        ref = [s for s in ref if s.shape[1] >= win * sfreq]
         syn = [profile.sample(s.shape[1], sfreq, activity=act, random_state=rng)
                .astype(np.float64) for s in ref]
-        _compare(report, act, ref, syn, sfreq, profile, window_s, nperseg_s, rng)
+        _compare(report, act, ref, syn, sfreq, profile, win, nper, rng)
+        report.summary[act].update(window_s=win, nperseg_s=nper)
     return report
 
 

@@ -8,7 +8,7 @@ import scipy.signal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from noise_profiles import NoiseBank, NoiseProfile, fit
+from noise_profiles import NoiseBank, NoiseProfile, fit, validate
 from noise_profiles.sessions import make_raw
 from shirtecg_common.errors import UserError
 
@@ -164,3 +164,28 @@ def test_step_waveform_keeps_its_harmonic_phases():
     y = prof.sample(n, SFREQ, random_state=0).astype(float)
     from scipy import stats
     assert stats.skew(y[0]) == pytest.approx(stats.skew(x[0]), abs=0.15)
+
+
+def test_fragmented_session_still_fits():
+    # a link that drops a packet every ~0.6 s: short stretches between BAD_acq_gap marks
+    import mne
+
+    rng = np.random.default_rng(6)
+    n = int(60 * SFREQ)
+    x = scipy.signal.lfilter([1], [1, -0.95], rng.standard_normal((2, n))) * 1e-5
+    starts = np.arange(100, n - 10, 150)
+    for s0 in starts:
+        x[:, s0:s0 + 3] = np.nan
+    raw = make_raw(x, SFREQ, None)
+    raw.set_annotations(mne.Annotations(
+        [0.0, *(starts / SFREQ)], [n / SFREQ, *([3 / SFREQ] * len(starts))],
+        ["sitting", *(["BAD_acq_gap"] * len(starts))]))
+    prof = fit(raw)
+    s = prof.models_["sitting"]
+    assert s["freqs"][1] >= 1.0                       # resolution follows the stretches
+    assert s["duration_s"] == pytest.approx((n - 3 * len(starts)) / SFREQ, abs=0.05)
+    y = prof.sample(int(20 * SFREQ), SFREQ, random_state=0).astype(float)
+    finite = x[:, np.all(np.isfinite(x), axis=0)]
+    np.testing.assert_allclose(y.std(axis=1), finite.std(axis=1), rtol=0.35)
+    rep = validate(prof, raw)
+    assert rep.summary["sitting"]["window_s"] < 1.0     # shortened to the stretches
