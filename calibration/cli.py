@@ -57,6 +57,9 @@ def add_parser(sub):
                         "files like --device-records (embedded in 12 leads at their lead)")
     g.add_argument("--pipeline", required=True, help="preset name or pipeline YAML")
     g.add_argument("--profile", default=None, help="noise profile YAML for fitted-noise steps")
+    g.add_argument("--profile-from-device", action="store_true",
+                   help="take the profile noise from the device records themselves "
+                        "(noise_from_ecg + profile fit; saved as <out>_profile.yaml)")
     g.add_argument("--out", required=True, help="calibrated pipeline YAML to write")
     g.add_argument("--report", required=True, help="folder for report.md and the PNGs")
     g.add_argument("--budget", type=int, default=40,
@@ -108,7 +111,7 @@ def _augment(args):
         n_public=args.n_public, window_s=args.window_s,
         leads=_split(args.leads), activities=_split(args.activities), csv_lead=args.csv_lead,
         mains_hz=args.mains_hz, seed=args.seed, quiet=args.quiet, stream=sys.stdout,
-        objective=args.objective)
+        objective=args.objective, profile_from_device=args.profile_from_device)
     return 0
 
 

@@ -73,11 +73,29 @@ def load_public(public, *, n_records, sfreq, window_s, seed=0, csv_lead="II"):
     return np.stack(out).astype(np.float32), float(sfreq), f"{len(out)} {kind} records"
 
 
+def device_profile(paths, out_path, *, csv_sfreq=500.0):
+    """A noise profile from the device's own ECG recordings (``noise_from_ecg`` on each, then
+    ``noise_profiles.fit``), saved at ``out_path``; returns the path."""
+    from noise_profiles import fit, noise_from_ecg
+    from noise_profiles.recordings import read_recording
+
+    residuals = [noise_from_ecg(read_recording(p, csv_sfreq))[0] for p in paths]
+    profile = fit(residuals)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    profile.save(out_path)
+    return out_path
+
+
 def calibrate_augmentation(*, device_records, public, pipeline, profile=None, out, report_dir,
                            budget=40, n_public=60, window_s=10.0, leads=None, activities=None,
                            csv_lead="II", mains_hz=50.0, seed=0, quiet=False, stream=None,
-                           search_space=None, objective="energy"):
-    """Run the whole calibration; returns the fitted :class:`AugmentationFitter`."""
+                           search_space=None, objective="energy", profile_from_device=False):
+    """Run the whole calibration; returns the fitted :class:`AugmentationFitter`.
+
+    With ``profile_from_device`` (and no ``profile``), the profile noise comes from the device
+    records themselves: :func:`device_profile` writes ``<out>_profile.yaml`` first.
+    """
     import augment
     from calibration.report import write_report
 
@@ -90,6 +108,10 @@ def calibrate_augmentation(*, device_records, public, pipeline, profile=None, ou
     pub, pub_sfreq, pub_desc = load_public(public, n_records=n_public, sfreq=dev.sfreq,
                                            window_s=window_s, seed=seed, csv_lead=csv_lead)
     say(f"public records: {pub_desc} at {pub_sfreq:g} Hz")
+    if profile_from_device and profile is None:
+        profile = device_profile(device_records, Path(out).with_name(
+            Path(out).stem + "_profile.yaml"))
+        say(f"profile noise from the device records (noise_from_ecg): {profile}")
     pipe = augment.load_pipeline(pipeline, profile=profile)
     bar = Progress(total=budget, desc="calibrating", unit="evals", quiet=quiet or None)
 
