@@ -87,3 +87,24 @@ def test_reader_wearable_csv(shared_data):
     f, names = extract_features(recs.data, recs.sfreq, recs.leads)
     qrs_mv = 10 ** f[:, names.index("II:qrs_amp")]
     assert np.all((qrs_mv > 0.5) & (qrs_mv < 5.0)), qrs_mv
+
+
+def test_cli_profile_from_device(tmp_path):
+    """--profile-from-device: noise_from_ecg on the device records gives the profile noise."""
+    import augment
+
+    files = _device_files(tmp_path)[:2]
+    spec = dict(PIPELINE, transforms=[{"class": "AddProfileNoise",
+                                       "params": {"p": 1.0, "min_scale": 0.1, "max_scale": 0.2}}],
+                tunable={"add_profile_noise__max_scale": [0.1, 3.0]})
+    pipe_yaml = tmp_path / "pipe.yaml"
+    pipe_yaml.write_text(yaml.safe_dump(spec, sort_keys=False))
+    out = tmp_path / "cal.yaml"
+    assert main(["calibrate", "augment", "--device-records", *map(str, files), "--public",
+                 "synthetic", "--pipeline", str(pipe_yaml), "--profile-from-device", "--out",
+                 str(out), "--report", str(tmp_path / "rep"), "--budget", "5", "--n-public", "6",
+                 "--window-s", "8", "--quiet"]) == 0
+    profile = tmp_path / "cal_profile.yaml"
+    assert profile.exists()
+    pipe = augment.load_pipeline(str(out), profile=str(profile))
+    assert pipe.get_params()["add_profile_noise__max_scale"] > 0.2  # more device noise needed
