@@ -128,7 +128,8 @@ class AdcGainCalibrator(TransformerMixin, BaseEstimator):
                 i = bad[0]
                 raise UserError(
                     f"{ch_names[i]}: the measured scale is {ratio[i]:.3g}× the device's nominal "
-                    f"{nominal[i]:.4g} V/count (more than ±{self.max_deviation:.0%}): the reference "
+                    f"{nominal[i]:.4g} V/count (more than ±{self.max_deviation:.0%}): "
+                    "the reference "
                     f"amplitude ({self.amplitude_mv:g} mV peak-to-peak) is probably wrong; check "
                     "--amplitude-mv (or raise --max-deviation if the gain really is that far off)"
                 )

@@ -141,7 +141,8 @@ def format_table(cal):
     """A plain-text table of the fitted values with uncertainties."""
     nominal = getattr(cal, "nominal_volts_per_count_", None)
     head = (f"{'channel':<8} {'uV/count':>12} {'± rel':>9} {'vs nominal':>11} "
-            f"{'offset (counts)':>18} {'HP (Hz)':>8} {'LP (Hz)':>8} {'resid uV':>9} {'glitches':>8}")
+            f"{'offset (counts)':>18} {'HP (Hz)':>8} {'LP (Hz)':>8} {'resid uV':>9} "
+            f"{'glitches':>8}")
     lines = [head, "-" * len(head)]
     for i, name in enumerate(cal.ch_names_):
         vs = "" if nominal is None else f"{(cal.volts_per_count_[i] / nominal[i] - 1):+.3%}"

@@ -19,8 +19,7 @@ from scipy import optimize, signal
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from calibration.distance import (FeatureScaler, classifier_auc, energy_distance,
-                                  feature_differences)
+from calibration.distance import FeatureScaler, classifier_auc, energy_distance, feature_differences
 from calibration.features import extract_features
 from calibration.search_space import SearchSpace, declared_space
 from shirtecg_common.errors import UserError

@@ -14,7 +14,6 @@ Windows touching lost samples (NaN, ``BAD_*`` annotations) are left out. Support
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -210,7 +209,3 @@ def describe(records):
     return (f"{len(records.data)} windows × {records.data.shape[-1] / records.sfreq:g} s, "
             f"leads {', '.join(records.leads)}, {records.sfreq:g} Hz{extra}")
 
-
-def records_to_json(records):
-    """IDs and activities as JSON text (for the report)."""
-    return json.dumps({"ids": records.ids, "activities": records.activities})

@@ -30,7 +30,8 @@ class WanderAndNoise(BaseTransform):
         t = np.arange(x.shape[-1]) / sfreq
         for i in range(len(x)):
             rng = np.random.default_rng(params["seed"][i])
-            x[i] += (params["k_noise"][i] * self.noise_mv * rng.standard_normal(x.shape[1:])).astype(np.float32)
+            noise = params["k_noise"][i] * self.noise_mv * rng.standard_normal(x.shape[1:])
+            x[i] += noise.astype(np.float32)
             x[i] += np.float32(params["k_wander"][i] * self.wander_mv) * np.sin(
                 2 * np.pi * 0.3 * t + params["phase"][i]).astype(np.float32)
         return x
