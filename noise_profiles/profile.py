@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from noise_profiles import envelope, events, lines, periodic, powerline, spectral, var_model
 from noise_profiles.bank import NoiseBank
-from noise_profiles.sessions import collect_segments, read_sessions, runs_of
+from noise_profiles.sessions import collect_blocks, read_sessions, runs_of
 from shirtecg_common.errors import UserError
 from shirtecg_common.random import check_random_state
 from shirtecg_common.validation import check_option
@@ -105,8 +105,8 @@ class NoiseProfile(BaseEstimator):
         check_option("var_ic", self.var_ic, ("aic", "bic"))
         data = read_sessions(sessions)
         sfreq = data[0].sfreq
-        per_activity = collect_segments(data, self.activities,
-                                        min_samples=int(MIN_SEGMENT_S * sfreq))
+        per_activity = collect_blocks(data, self.activities,
+                                      min_samples=int(MIN_SEGMENT_S * sfreq))
         self.sfreq_ = float(sfreq)
         self.ch_names_ = list(data[0].ch_names)
         self.ch_leads_ = list(data[0].ch_leads)
@@ -119,24 +119,30 @@ class NoiseProfile(BaseEstimator):
         self._cache = {}
         return self
 
-    def _fit_activity(self, segs, sfreq, act):
-        n_ch = segs[0].shape[0]
-        found, clean = [], []
-        for seg in segs:
-            if self.events:
-                evs, exclude = events.detect(seg, sfreq)
-                found += evs
-                seg = events.remove_steps(seg, evs, sfreq)
-                clean += [seg[:, a:b] for a, b in runs_of(~exclude)
-                          if b - a >= MIN_SEGMENT_S * sfreq]
-            else:
-                clean.append(seg)
+    def _fit_activity(self, blocks, sfreq, act):
+        n_ch = blocks[0][0].shape[0]
+        found, clean, clean_blocks, duration = [], [], [], 0
+        for block, runs in blocks:
+            cleaned = np.full_like(block, np.nan)
+            for a, b in runs:
+                seg = block[:, a:b]
+                duration += b - a
+                keep = [(0, b - a)]
+                if self.events:
+                    evs, exclude = events.detect(seg, sfreq)
+                    found += evs
+                    seg = events.remove_steps(seg, evs, sfreq)
+                    keep = runs_of(~exclude)
+                for c0, c1 in keep:
+                    if c1 - c0 >= MIN_SEGMENT_S * sfreq:
+                        clean.append(seg[:, c0:c1])
+                        cleaned[:, a + c0:a + c1] = seg[:, c0:c1]
+            clean_blocks.append(cleaned)
         if not clean:
             raise UserError(f"activity {act!r}: no clean stretch of at least "
                             f"{MIN_SEGMENT_S} s after removing dropouts and railing")
-        duration_s = sum(s.shape[1] for s in segs) / sfreq
-        nperseg = spectral.choose_nperseg(clean, sfreq, self.nperseg_s)
-        freqs, csd, n_frames = spectral.welch_csd(clean, sfreq, nperseg)
+        duration_s = duration / sfreq
+        freqs, csd, n_frames = self._raw_csd(clean, clean_blocks, sfreq)
         line_hz = powerline.detect(freqs, csd)
         harmonics, amps = np.zeros(0), np.zeros((0, n_ch), complex)
         if line_hz is not None:
@@ -173,6 +179,27 @@ class NoiseProfile(BaseEstimator):
             env = envelope.fit(clean, sfreq, self.split_hz, sur)
         state.update(env)
         return state
+
+    def _raw_csd(self, clean, clean_blocks, sfreq):
+        """Welch over the clean stretches; lag products over the gaps when the stretches
+        are much shorter than the window the recording's length would allow."""
+        total = sum(s.shape[1] for s in clean)
+        target = min(int(round(self.nperseg_s * sfreq)),
+                     int(2 * total / (spectral.MIN_FRAMES + 1)))
+        nperseg = spectral.choose_nperseg(clean, sfreq, self.nperseg_s)
+        span = max(b.shape[1] for b in clean_blocks)
+        fw, cw, kw = spectral.welch_csd(clean, sfreq, nperseg)
+        if not (nperseg < 0.5 * target and span >= target):
+            return fw, cw, kw
+        # lag products resolve the low frequencies; their dynamic range is poor, so above
+        # a few Welch bins the (short-frame, well-tapered) Welch estimate is kept
+        fg, cg, kg = spectral.gappy_csd(clean_blocks, sfreq, target - target % 2)
+        above = fg >= 4 * sfreq / nperseg
+        for i in range(cw.shape[1]):
+            for j in range(cw.shape[2]):
+                cg[above, i, j] = (np.interp(fg[above], fw, cw[:, i, j].real)
+                                   + 1j * np.interp(fg[above], fw, cw[:, i, j].imag))
+        return fg, cg, min(kg, kw)
 
     # -------------------------------------------------------------- sample
     def _spectrum(self, state):

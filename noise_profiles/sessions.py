@@ -191,6 +191,29 @@ def collect_segments(sessions_data, activities=None, min_samples=1) -> dict:
     return out
 
 
+def collect_blocks(sessions_data, activities=None, min_samples=1) -> dict:
+    """Like :func:`collect_segments`, but keep where the segments sit.
+
+    Returns ``{activity: [(block, runs), ...]}``: one ``block`` (n_ch, n) per session and
+    activity spanning its segments, NaN wherever data are missing or marked bad, and
+    ``runs``, the ``(start, stop)`` of its segments inside the block. Gap-aware estimators
+    (lag products whose samples are both present) need the positions.
+    """
+    names = list(collect_segments(sessions_data, activities, min_samples))
+    out = {a: [] for a in names}
+    for s in sessions_data:
+        for act in names:
+            runs = [(a, b) for a, b in s.segments.get(act, []) if b - a >= min_samples]
+            if not runs:
+                continue
+            lo, hi = runs[0][0], runs[-1][1]
+            block = np.full((s.data.shape[0], hi - lo), np.nan)
+            for a, b in runs:
+                block[:, a - lo:b - lo] = s.data[:, a:b]
+            out[act].append((block, [(a - lo, b - lo) for a, b in runs]))
+    return out
+
+
 def make_raw(data, sfreq, activity=None, ch_names=None, ch_leads=None):
     """Wrap an array in volts as an MNE Raw session (one activity annotation).
 

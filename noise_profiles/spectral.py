@@ -72,6 +72,51 @@ def welch_csd(segments, sfreq, nperseg):
     return np.fft.rfftfreq(nperseg, 1.0 / sfreq), csd, n_frames
 
 
+def gappy_csd(blocks, sfreq, nfft):
+    """One-sided CSD from the lag products of present samples (Blackman-Tukey).
+
+    For data cut by many short gaps, Welch frames cannot be long; but the cross-covariance
+    ``R_ij(k) = E[x_i(t+k) x_j(t)]`` can be averaged over every pair of samples that are
+    both present, whatever lies between them (nothing is filled in). A Parzen lag window of
+    ``nfft / 2`` lags gives a resolution of about ``4 sfreq / nfft``.
+
+    Returns
+    -------
+    freqs, csd, n_equivalent : like :func:`welch_csd`; ``n_equivalent`` is the number of
+    independent lag windows the data hold (for smoothing and detection thresholds).
+    """
+    max_lag = nfft // 2
+    n_ch = blocks[0].shape[0]
+    sums = np.zeros((n_ch, n_ch, 2 * max_lag + 1))
+    counts = np.zeros(2 * max_lag + 1)
+    n_valid = 0
+    for block in blocks:
+        mask = np.all(np.isfinite(block), axis=0).astype(float)
+        z = np.where(mask > 0, block, 0.0)
+        z = (z - (z.sum(axis=1, keepdims=True) / max(mask.sum(), 1)) * mask) * mask
+        n = block.shape[1]
+        L = scipy.fft.next_fast_len(n + max_lag + 1, real=True)
+        Z = scipy.fft.rfft(z, L, axis=1)
+        W = scipy.fft.rfft(mask, L)
+        lags = np.r_[np.arange(L - max_lag, L), np.arange(max_lag + 1)]   # -M..M
+        counts += scipy.fft.irfft(W * np.conj(W), L)[lags]
+        for i in range(n_ch):
+            sums[i] += scipy.fft.irfft(Z[i][None, :] * np.conj(Z), L, axis=1)[:, lags]
+        n_valid += int(mask.sum())
+    R = sums / np.maximum(counts, 1.0)[None, None, :]                   # (C, C, 2M+1)
+    lag_window = scipy.signal.windows.parzen(2 * max_lag + 1)
+    circ = np.zeros((n_ch, n_ch, nfft))
+    circ[:, :, : max_lag + 1] = (R * lag_window)[:, :, max_lag:]
+    circ[:, :, nfft - max_lag:] = (R * lag_window)[:, :, :max_lag]
+    csd = np.transpose(np.fft.rfft(circ, axis=2), (2, 0, 1)) / sfreq
+    csd[1:] *= 2.0
+    if nfft % 2 == 0:
+        csd[-1] /= 2.0
+    csd = 0.5 * (csd + np.conj(np.transpose(csd, (0, 2, 1))))
+    # conservative: the gap pattern adds variance the chi-square count would not show
+    return np.fft.rfftfreq(nfft, 1.0 / sfreq), csd, max(int(n_valid / (4 * max_lag)), 1)
+
+
 def smooth_csd(freqs, csd, rel_bandwidth, min_bins=1):
     """Average the CSD over a window of ``max(min_bins, rel_bandwidth * f / df)`` bins."""
     if rel_bandwidth <= 0:
