@@ -148,15 +148,17 @@ def _show(args):
     print("channels " + ", ".join(f"{n} ({ld or '-'})" for n, ld in zip(p.ch_names_, p.ch_leads_)))
     for src in p.provenance_:
         print(f"source  {src['path']}  sha256 {str(src['sha256'])[:16]}")
-    print("| activity | seconds | RMS per channel (µV) | mains | events/min "
-          "| envelope σ per band (Np) |")
-    print("|---|---|---|---|---|---|")
+    print("| activity | seconds | grid (Hz) | RMS per channel (µV) | mains | events/min "
+          "| lines (Hz) | envelope σ per band (Np) |")
+    print("|---|---|---|---|---|---|---|---|")
     for act in p.activities_:
         s = p.models_[act]
         rms = ", ".join(f"{v * 1e6:.1f}" for v in np.asarray(s["rms_v"]))
         mains = f"{s['line_freq_hz']:g} Hz" if s["line_freq_hz"] else "none"
-        print(f"| {act} | {s['duration_s']:.0f} | {rms} | {mains} | "
-              f"{60 * s['event_rate_per_s']:.2f} | "
+        grid = f"{s['freqs'][1]:.3f}" if "freqs" in s else "VAR"
+        lines = ", ".join(f"{f:.2f}" for f in np.asarray(s["qp_freqs_hz"])) or "none"
+        print(f"| {act} | {s['duration_s']:.0f} | {grid} | {rms} | {mains} | "
+              f"{60 * s['event_rate_per_s']:.2f} | {lines} | "
               f"{', '.join(f'{v:.2f}' for v in np.asarray(s['env_sigma_ln']))} |")
     return 0
 
