@@ -119,9 +119,15 @@ def run_demo(out_dir="demo_out", quiet=False, seconds_per_activity=40.0, n_publi
     # Beyond the preset's own tunables, let the search also set the ECG amplitude and how often
     # the parametric artifacts occur (a user adds such lines to the YAML's tunable:).
     pipeline.tunable = dict(pipeline.tunable, **steps.EXTRA_TUNABLES)
-    fitter = AugmentationFitter(pipeline, n_iter=budget, random_state=0)
+    from shirtecg_common.progress import Progress
+
+    bar = Progress(total=budget, desc="      search", unit="evals", quiet=True if quiet else None,
+                   stream=stream)
+    fitter = AugmentationFitter(pipeline, n_iter=budget, random_state=0,
+                                progress=lambda i, n, best: bar.update(i - bar.n))
     fitter.fit(public, device_ecg, public_sfreq=sfreq, device_sfreq=sfreq,
                device_leads=device_leads)
+    bar.close()
     calibrated = out / "calibrated_pipeline.yaml"
     fitter.best_pipeline_.to_yaml(calibrated)
     write_report(fitter, out / "calibration", calibrated_yaml=str(calibrated), inputs={
