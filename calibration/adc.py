@@ -59,6 +59,8 @@ class AdcGainCalibrator(TransformerMixin, BaseEstimator):
     offset_uncertainty_counts_ : ndarray
     highpass_hz_ : ndarray
         High-pass corner per channel (NaN: DC-coupled / not resolved).
+    highpass_uncertainty_hz_ : ndarray
+        Its jackknife standard error (NaN without a high-pass).
     lowpass_hz_ : ndarray
         Low-pass corner per channel (NaN: faster than the sampling resolves).
     rise_time_s_ : ndarray
@@ -116,7 +118,8 @@ class AdcGainCalibrator(TransformerMixin, BaseEstimator):
             nominal = np.broadcast_to(np.asarray(nominal_volts_per_count, float), (n_ch,))
         results = [self._fit_channel(counts[i], sfreq, ch_names[i]) for i in range(n_ch)]
         for key in ("volts_per_count", "offset_counts", "gain_rel_uncertainty",
-                    "offset_uncertainty_counts", "highpass_hz", "lowpass_hz", "rise_time_s",
+                    "offset_uncertainty_counts", "highpass_hz", "highpass_uncertainty_hz",
+                    "lowpass_hz", "rise_time_s",
                     "residual_rms_uv", "freq_hz", "n_outliers"):
             setattr(self, key + "_", np.array([r[key] for r in results]))
         self.ch_names_ = ch_names
@@ -196,7 +199,7 @@ class AdcGainCalibrator(TransformerMixin, BaseEstimator):
             )
         # The background (offset + drift + high-pass transient) is well determined as a sum.
         offset = float(np.mean(X[:, 1:] @ coef[1:]))
-        g_se, off_se = self._jackknife(solve, tau, mask, t, half)
+        g_se, off_se, hp_se = self._jackknife(solve, tau, mask, t, half)
         vpc = 1e-3 / gain
         return {
             "volts_per_count": vpc,
@@ -204,6 +207,7 @@ class AdcGainCalibrator(TransformerMixin, BaseEstimator):
             "gain_rel_uncertainty": g_se / abs(gain),
             "offset_uncertainty_counts": off_se,
             "highpass_hz": 1.0 / (2 * np.pi * tau) if np.isfinite(tau) else np.nan,
+            "highpass_uncertainty_hz": hp_se,
             "lowpass_hz": 1.0 / (2 * np.pi * tau_lp) if np.isfinite(tau_lp) else np.nan,
             "rise_time_s": np.log(9.0) * tau_lp if np.isfinite(tau_lp) else np.nan,
             "residual_rms_uv": rms * abs(vpc) * 1e6,
@@ -232,20 +236,34 @@ class AdcGainCalibrator(TransformerMixin, BaseEstimator):
         return float(np.exp(res.x))
 
     def _jackknife(self, solve, tau, mask, t, half):
+        """Delete-one-block jackknife over groups of whole periods: standard errors of the
+        gain, the offset and (with a high-pass) the high-pass corner (a short bounded search
+        around ``tau`` per block)."""
         period = 2 * half
         n_periods = int(t[-1] // period) + 1
         n_blocks = max(2, min(self.n_blocks, n_periods))
         block = np.minimum((t / period // (n_periods / n_blocks)).astype(int), n_blocks - 1)
-        gains, offs = [], []
+        gains, offs, corners = [], [], []
         for b in range(n_blocks):
             m = mask & (block != b)
-            coef, _, X = solve(tau, m)
+            tau_b = tau
+            if np.isfinite(tau):
+                res = optimize.minimize_scalar(
+                    lambda lt: float(np.sum(solve(np.exp(lt), m)[1][m] ** 2)),
+                    bounds=(np.log(tau) - 0.5, np.log(tau) + 0.5), method="bounded",
+                    options={"xatol": 1e-3, "maxiter": 12})
+                tau_b = float(np.exp(res.x))
+                corners.append(1.0 / (2 * np.pi * tau_b))
+            coef, _, X = solve(tau_b, m)
             gains.append(coef[0])
             offs.append(np.mean(X[:, 1:] @ coef[1:]))
-        k = len(gains)
-        g_se = np.sqrt((k - 1) / k * np.sum((np.array(gains) - np.mean(gains)) ** 2))
-        o_se = np.sqrt((k - 1) / k * np.sum((np.array(offs) - np.mean(offs)) ** 2))
-        return float(g_se), float(o_se)
+        return _jk_se(gains), _jk_se(offs), (_jk_se(corners) if corners else np.nan)
+
+def _jk_se(values):
+    """Jackknife standard error of delete-one estimates."""
+    v = np.asarray(values, float)
+    k = len(v)
+    return float(np.sqrt((k - 1) / k * np.sum((v - v.mean()) ** 2)))
 
 
 def _make_solver(x, t, base, et, es, sfreq, amplitude_mv):

@@ -141,8 +141,8 @@ def format_table(cal):
     """A plain-text table of the fitted values with uncertainties."""
     nominal = getattr(cal, "nominal_volts_per_count_", None)
     head = (f"{'channel':<8} {'uV/count':>12} {'± rel':>9} {'vs nominal':>11} "
-            f"{'offset (counts)':>18} {'HP (Hz)':>8} {'LP (Hz)':>8} {'resid uV':>9} "
-            f"{'glitches':>8}")
+            f"{'offset (counts)':>18} {'HP (Hz) ± ':>17} {'LP (Hz)':>8} {'rise ms':>8} "
+            f"{'resid uV':>9} {'glitches':>8}")
     lines = [head, "-" * len(head)]
     for i, name in enumerate(cal.ch_names_):
         vs = "" if nominal is None else f"{(cal.volts_per_count_[i] / nominal[i] - 1):+.3%}"
@@ -150,11 +150,18 @@ def format_table(cal):
             f"{name:<8} {cal.volts_per_count_[i] * 1e6:12.6f} "
             f"{cal.gain_rel_uncertainty_[i]:9.3%} {vs:>11} "
             f"{cal.offset_counts_[i]:10.1f} ± {cal.offset_uncertainty_counts_[i]:5.1f} "
-            f"{_fmt(cal.highpass_hz_[i], 4):>8} {_fmt(cal.lowpass_hz_[i], 1):>8} "
+            f"{_hp(cal, i):>17} {_fmt(cal.lowpass_hz_[i], 1):>8} "
+            f"{_fmt(cal.rise_time_s_[i] * 1e3, 2):>8} "
             f"{cal.residual_rms_uv_[i]:9.2f} {int(cal.n_outliers_[i]):8d}")
     lines.append(f"square wave measured at {np.median(cal.freq_hz_):.5f} Hz; HP/LP '-' = "
                  "DC-coupled / faster than the sampling resolves")
     return "\n".join(lines)
+
+
+def _hp(cal, i):
+    if not math.isfinite(cal.highpass_hz_[i]):
+        return "-"
+    return f"{cal.highpass_hz_[i]:.4f} ± {cal.highpass_uncertainty_hz_[i]:.4f}"
 
 
 def _fmt(v, digits):
@@ -170,6 +177,7 @@ def reference_dict(kind, amplitude_mv, freq_hz, session):
 def summary_json(cal):
     """Fitted values as JSON text (``--json``)."""
     keys = ("volts_per_count_", "offset_counts_", "gain_rel_uncertainty_", "highpass_hz_",
+            "highpass_uncertainty_hz_",
             "lowpass_hz_", "rise_time_s_", "residual_rms_uv_", "freq_hz_", "n_outliers_")
     out = {"channels": cal.ch_names_}
     for k in keys:

@@ -43,6 +43,10 @@ def test_frequency_response(make_square, hp, lp):
         assert np.isnan(cal.highpass_hz_[0])
     else:
         assert cal.highpass_hz_[0] == pytest.approx(hp, rel=0.10)
+        # The jackknife standard error is small and consistent with the actual error.
+        se = cal.highpass_uncertainty_hz_[0]
+        assert 0 < se < 0.05 * hp
+        assert abs(cal.highpass_hz_[0] - hp) < 5 * se + 0.01 * hp
     if lp is None:
         assert np.isnan(cal.lowpass_hz_[0])
     else:
