@@ -14,6 +14,13 @@ rejection on the residual (robust MAD scale). The gain is linear least squares g
 its uncertainty is a delete-one-block jackknife over groups of whole periods, which respects
 coloured noise. The low-pass corner comes from the edges: the edge-aligned samples of all edges
 are fitted with a first-order step response (10–90 % rise time = ``ln 9 * tau_lp``).
+
+Limits: with a high-pass, an edge-time error ``delta`` scales the fitted gain by
+``exp(-delta / tau)``. Edge times come from the edges themselves (refined by the low-pass fit),
+so this is negligible unless the edges are sharper than a sample *and* fall exactly on the
+sampling grid (then up to half a sample: 0.16 % at a 0.5 Hz high-pass, 500 Hz). The low-pass
+model is an analog first-order response; a digital (bilinear) filter near Nyquist has a faster
+step response and reads as a higher corner.
 """
 
 from __future__ import annotations
