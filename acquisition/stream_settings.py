@@ -93,6 +93,14 @@ def _info_channel_names(info):
     return names
 
 
+def _info_leads(info):
+    """Leads from info-frame channels given as ``{"name", "lead"}`` objects, else None."""
+    chans = (info or {}).get("channels") or []
+    if not chans or not all(isinstance(ch, dict) and "lead" in ch for ch in chans):
+        return None
+    return [ch["lead"] if ch["lead"] in LEAD_NAMES else None for ch in chans]
+
+
 def resolve_settings(fmt, n_channels, *, info=None, device=None, sfreq=None, scale=None):
     """Decide sampling rate, channel names/leads and scale for a stream.
 
@@ -151,6 +159,8 @@ def resolve_settings(fmt, n_channels, *, info=None, device=None, sfreq=None, sca
         leads = [lead_of[n] for n in names]
     elif device and len(dev_names) == n_channels:
         leads = [c.get("lead") for c in device["channels"]]
+    elif names == info_names and _info_leads(info) is not None:  # the info frame's own leads
+        leads = _info_leads(info)
     else:  # no device.yaml: a channel named like a standard lead measures that lead
         leads = [n if n in LEAD_NAMES else None for n in names]
 

@@ -82,6 +82,7 @@ def build_emulator(args):
 
     fmt, sfreq, n_ch, vpc = args.format, args.sfreq, args.channels, args.scale
     gain, vref = args.gain, args.vref
+    dev = None
     if args.device:
         from acquisition.device import load_device
 
@@ -89,11 +90,8 @@ def build_emulator(args):
         fmt = fmt or dev.format
         sfreq = sfreq or dev.sfreq
         n_ch = n_ch or dev.n_channels
-        if vpc is None:
-            if "gain" in dev.scale:
-                gain, vref = dev.scale["gain"], dev.scale["vref"]
-            else:
-                vpc = float(np.mean(dev.nominal_volts_per_count))
+        if vpc is None:  # the nominal scale: what the device is built to (calibration measures it)
+            vpc = dev.nominal_volts_per_count
     fmt = fmt or "shirt-v1"
     if fmt == "openbci-cyton":
         if n_ch not in (None, 8):
@@ -103,7 +101,8 @@ def build_emulator(args):
         if vpc is None and args.gain == 6.0 and not args.device:
             gain, vref = 24.0, 4.5  # the Cyton's default scale
     if args.playback:
-        src = PlaybackSource(args.playback, sfreq=sfreq or 500.0, volts_per_count=vpc,
+        play_vpc = None if vpc is None else float(np.mean(vpc))
+        src = PlaybackSource(args.playback, sfreq=sfreq or 500.0, volts_per_count=play_vpc,
                              csv_unit=args.csv_unit,
                              n_channels=None if fmt == "openbci-cyton" else n_ch)
         if fmt == "openbci-cyton":
@@ -118,20 +117,27 @@ def build_emulator(args):
         if not 1 <= n_ch <= 82:
             raise UserError(f"--channels must be in 1…82 (what a shirt-v1 frame holds), got {n_ch}")
         sfreq = sfreq or 500.0
-        vpc_ch = np.full(n_ch, vpc) if vpc else scale_from_gain(gain, vref, n_ch)
-        if vpc:
+        if vpc is None:
+            vpc_ch = scale_from_gain(gain, vref, n_ch)
+        else:
+            vpc_ch = np.atleast_1d(np.asarray(vpc, float))
+            if vpc_ch.size not in (1, n_ch):  # a per-channel device scale for another count
+                vpc_ch = np.full(1, vpc_ch.mean())
+            vpc_ch = np.broadcast_to(vpc_ch, (n_ch,)).copy()
             gain, vref = gain_vref_for(vpc_ch, vref)
-            gain = gain[0]
+            gain = gain[0] if np.allclose(gain, gain[0], rtol=1e-12) else gain
         src = SyntheticSource(args.activity, n_ch, sfreq, vpc_ch, random_state=args.seed,
                               gain_error=_floats(args.gain_error, "--gain-error"),
                               offset_counts=_floats(args.offset_counts, "--offset-counts"),
                               amplitude_mv=args.test_amplitude_mv, freq_hz=args.test_freq_hz,
                               highpass_hz=args.highpass_hz, lowpass_hz=args.lowpass_hz,
                               line_freq=args.line_freq)
+        if dev is not None and dev.n_channels == n_ch:  # the device's own names and leads
+            src.ch_names, src.leads = list(dev.ch_names), list(dev.leads)
     emu = Emulator(fmt, src, seconds=args.seconds, faults=args.faults, fault_log=args.fault_log,
                    random_state=args.seed + 1, gain=gain, vref=vref,
                    counter=not args.no_counter, link_path=args.link, linger_s=args.linger,
-                   speed=args.speed)
+                   speed=args.speed, device_name=dev.name if dev else "shirtecg-emulator")
     if args.baud:
         check_baud(emu, args.baud)
     return emu

@@ -187,8 +187,11 @@ class Emulator:
     def info(self):
         """The ``shirt-v1`` info frame's JSON object."""
         gain = self.gain if np.isscalar(self.gain) else [round(float(g), 9) for g in self.gain]
+        leads = getattr(self.source, "leads", None)
+        channels = list(self.source.ch_names) if leads is None else \
+            [{"name": n, "lead": lead} for n, lead in zip(self.source.ch_names, leads)]
         return {"device": self.device_name, "firmware": FIRMWARE, "sfreq": self.sfreq,
-                "channels": list(self.source.ch_names), "gain": gain, "vref": self.vref}
+                "channels": channels, "gain": gain, "vref": self.vref}
 
     def _flush_out(self, wait_s=0.0):
         deadline = time.monotonic() + wait_s

@@ -44,6 +44,7 @@ class SyntheticSource:
         self.sfreq = float(sfreq)
         self.n_channels = int(n_channels)
         self.ch_names = default_ch_names(self.n_channels)
+        self.leads = None  # the lead each channel measures, announced in the info frame if set
         self.volts_per_count = np.broadcast_to(np.asarray(volts_per_count, float),
                                                (self.n_channels,)).copy()
         self.gain_error = _per_channel(gain_error, self.n_channels, "gain_error")

@@ -1,0 +1,63 @@
+"""Emulator follow-ups: device.yaml names/leads/scale, bounded lifetime, unread bytes logged."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import serial
+
+from acquisition.decoders import get_decoder
+from acquisition.emulator.cli import add_commands, build_emulator
+from acquisition.stream_settings import resolve_settings
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX pseudo-terminals")
+
+DEVICE_YAML = """\
+name: proto-3
+format: shirt-v1
+sfreq: 250
+channels:
+  - {name: I, lead: I}
+  - {name: II, lead: II}
+  - {name: chest, lead: V2}
+scale: {volts_per_count: [1.0e-7, 2.0e-7, 4.0e-7]}
+"""
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers(dest="cmd"))
+    return parser.parse_args(["emulate", *argv])
+
+
+def test_device_yaml_sets_names_leads_rate_and_scale(tmp_path):
+    """--device gives the channel names, leads (info frame), rate and per-channel scale."""
+    dev = tmp_path / "device.yaml"
+    dev.write_text(DEVICE_YAML)
+    emu = build_emulator(parse(["--device", str(dev), "--activity", "test_signal",
+                                "--seconds", "1"]))
+    try:
+        assert emu.sfreq == 250.0 and emu.n_channels == 3
+        assert emu.source.ch_names == ["I", "II", "chest"]
+        np.testing.assert_allclose(emu.source.volts_per_count, [1e-7, 2e-7, 4e-7])
+        emu.start()
+        dec = get_decoder("shirt-v1")
+        ser = serial.serial_for_url(emu.port, timeout=0.02)
+        ser.write(b"i")
+        t_end = time.monotonic() + 3
+        while dec.info is None and time.monotonic() < t_end:
+            dec.feed(ser.read(256))
+        ser.close()
+        assert dec.info["device"] == "proto-3"
+        settings = resolve_settings("shirt-v1", 3, info=dec.info)  # no device.yaml on the host
+        assert settings.ch_names == ["I", "II", "chest"]
+        assert settings.leads == ["I", "II", "V2"]
+        np.testing.assert_allclose(settings.volts_per_count, [1e-7, 2e-7, 4e-7], rtol=1e-6)
+    finally:
+        emu.stop()
