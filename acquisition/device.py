@@ -11,6 +11,7 @@ Example::
     scale: {gain: 6, vref: 2.4} # required: {gain, vref} or {volts_per_count: x | [x, ...]}
     baud: 921600                # optional
     adc_bits: 24                # optional (default 24)
+    adc_signed: true            # optional (default true); false: codes 0 … 2**adc_bits - 1
     usb: {vid: "0403", pid: "6015", serial_number: "A1B2"}   # optional, for discovery
     calibration: {...}          # optional, written by ``shirtecg calibrate adc``
 
@@ -33,8 +34,8 @@ from shirtecg_common.config import check_keys, dump_yaml, load_yaml
 from shirtecg_common.errors import ConfigError
 
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
-TOP_KEYS = ("name", "format", "sfreq", "channels", "scale", "baud", "adc_bits", "usb",
-            "calibration")
+TOP_KEYS = ("name", "format", "sfreq", "channels", "scale", "baud", "adc_bits", "adc_signed",
+            "usb", "calibration")
 REQUIRED = ("name", "format", "sfreq", "channels", "scale")
 CHANNEL_KEYS = ("name", "lead")
 USB_KEYS = ("vid", "pid", "serial_number")
@@ -55,19 +56,25 @@ class DeviceConfig:
     scale : dict
         ``{"gain", "vref"}`` or ``{"volts_per_count"}`` as written.
     adc_bits : int
+    adc_signed : bool
+        True (default): two's-complement codes in ``[-2**(adc_bits-1), 2**(adc_bits-1) - 1]``
+        (ADS129x); False: unipolar codes in ``[0, 2**adc_bits - 1]`` (e.g. a 12-bit
+        microcontroller ADC behind an AD8232, streamed as ``ascii``). Sets the full scale that
+        ``{gain, vref}`` and the recorder's "railed" share refer to.
     baud : int | None
     usb : dict | None
     calibration : dict | None
     """
 
     def __init__(self, name, format, sfreq, channels, scale, adc_bits=24, baud=None, usb=None,
-                 calibration=None):
+                 calibration=None, adc_signed=True):
         self.name = name
         self.format = format
         self.sfreq = sfreq
         self.channels = channels
         self.scale = scale
         self.adc_bits = adc_bits
+        self.adc_signed = adc_signed
         self.baud = baud
         self.usb = usb
         self.calibration = calibration
@@ -86,6 +93,9 @@ class DeviceConfig:
         adc_bits = data.get("adc_bits", 24)
         if not isinstance(adc_bits, int) or isinstance(adc_bits, bool) or not 2 <= adc_bits <= 32:
             raise ConfigError(f"{where}: adc_bits must be an integer in 2…32, got {adc_bits!r}")
+        adc_signed = data.get("adc_signed", True)
+        if not isinstance(adc_signed, bool):
+            raise ConfigError(f"{where}: adc_signed must be true or false, got {adc_signed!r}")
         scale = _scale(data["scale"], len(channels), where)
         baud = data.get("baud")
         if baud is not None:
@@ -97,7 +107,7 @@ class DeviceConfig:
         cal = data.get("calibration")
         if cal is not None:
             cal = _calibration(cal, len(channels), where)
-        return cls(name, fmt, sfreq, channels, scale, adc_bits, baud, usb, cal)
+        return cls(name, fmt, sfreq, channels, scale, adc_bits, baud, usb, cal, adc_signed)
 
     # -- derived ----------------------------------------------------------------------------------
     @property
@@ -117,7 +127,8 @@ class DeviceConfig:
     @property
     def nominal_volts_per_count(self):
         """Volts per count from ``scale`` alone (ignoring calibration)."""
-        full_scale = 2 ** (self.adc_bits - 1) - 1
+        # signed: vref spans the positive half; unsigned: vref spans all 2**bits codes
+        full_scale = 2 ** (self.adc_bits - 1) - 1 if self.adc_signed else 2 ** self.adc_bits - 1
         if "volts_per_count" in self.scale:
             v = np.atleast_1d(np.asarray(self.scale["volts_per_count"], dtype=float))
             return np.repeat(v, self.n_channels) if v.size == 1 else v
@@ -148,6 +159,8 @@ class DeviceConfig:
             out["baud"] = self.baud
         if self.adc_bits != 24:
             out["adc_bits"] = self.adc_bits
+        if not self.adc_signed:
+            out["adc_signed"] = False
         if self.usb:
             out["usb"] = dict(self.usb)
         if self.calibration:

@@ -1,7 +1,8 @@
 """Live signal quality for the recorder's status line (acquisition_anchors §5.1).
 
 Over the last second of samples: per-channel RMS in µV (mean removed), the share of
-samples near the rails (≥ 90 % of full scale, as the OpenBCI GUI's "Railed"), channels
+samples near the rails (≥ 90 % of the half range from mid-scale, as the OpenBCI GUI's
+"Railed"; mid-scale is code 0 for a signed ADC, ``2**(adc_bits-1)`` for an unsigned one), channels
 whose code did not change at all (flat line), the ADS129x lead-off bits of the latest
 status word, and the share of samples lost over the whole session.
 """
@@ -25,16 +26,20 @@ class QualityMonitor:
     volts_per_count : numpy.ndarray
         Scale per channel.
     adc_bits : int
-        ADC resolution (full scale ``2**(adc_bits-1) - 1``).
+        ADC resolution.
+    adc_signed : bool
+        True: codes in ``[-2**(adc_bits-1), 2**(adc_bits-1) - 1]`` around 0; False: codes in
+        ``[0, 2**adc_bits - 1]`` around ``2**(adc_bits-1)``.
     """
 
-    def __init__(self, n_channels, sfreq, volts_per_count, adc_bits=24):
+    def __init__(self, n_channels, sfreq, volts_per_count, adc_bits=24, adc_signed=True):
         self.window = max(2, int(round(sfreq)))
         self.codes = np.zeros((self.window, n_channels), np.float64)
         self.filled = 0
         self.head = 0
         self.status = 0
         self.volts_per_count = np.asarray(volts_per_count, float)
+        self.mid = 0 if adc_signed else 2 ** (adc_bits - 1)
         self.rail = RAIL_FRACTION * (2 ** (adc_bits - 1) - 1)
 
     def add(self, codes, status):
@@ -58,7 +63,7 @@ class QualityMonitor:
         if len(win) < 2:
             return {"rms_uv": [], "railed_pct": 0.0, "flat": [], "lead_off": []}
         rms = win.std(axis=0) * self.volts_per_count * 1e6
-        railed = 100.0 * float(np.mean(np.abs(win) >= self.rail))
+        railed = 100.0 * float(np.mean(np.abs(win - self.mid) >= self.rail))
         flat = np.flatnonzero(np.ptp(win, axis=0) == 0).tolist()
         return {"rms_uv": rms.tolist(), "railed_pct": railed, "flat": flat,
                 "lead_off": lead_off_bits(self.status)}

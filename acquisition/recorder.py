@@ -228,7 +228,8 @@ class Recorder(ConnectionMixin):
                                          device=self.device, sfreq=self.sfreq,
                                          scale=self.scale)
         self.monitor = QualityMonitor(codes.shape[1], self.settings.sfreq,
-                                      self.settings.volts_per_count, self.settings.adc_bits)
+                                      self.settings.volts_per_count, self.settings.adc_bits,
+                                      self.settings.adc_signed)
         self.bounds = step_sample_bounds(self.steps, self.settings.sfreq)
         self.cpu0, self.wall0 = _cpu_s(), time.monotonic()
 

@@ -41,6 +41,7 @@ class StreamSettings:
     device: str = ""
     firmware: str = ""
     adc_bits: int = 24
+    adc_signed: bool = True
     scale_source: str = ""
     mismatches: list = field(default_factory=list)
 
@@ -59,6 +60,7 @@ def device_to_dict(device, path=None) -> dict | None:
         "volts_per_count": [float(v) for v in np.asarray(device.volts_per_count, float).ravel()],
         "calibrated": bool(calibration and calibration.get("volts_per_count")),
         "adc_bits": int(getattr(device, "adc_bits", 24) or 24),
+        "adc_signed": bool(getattr(device, "adc_signed", True)),
         "baud": getattr(device, "baud", None),
         "usb": getattr(device, "usb", None),
     }
@@ -197,4 +199,5 @@ def resolve_settings(fmt, n_channels, *, info=None, device=None, sfreq=None, sca
         device=str((info or {}).get("device") or (device or {}).get("name") or ""),
         firmware=str((info or {}).get("firmware") or ""),
         adc_bits=int((device or {}).get("adc_bits") or 24),
+        adc_signed=bool((device or {}).get("adc_signed", True)),
         scale_source=source, mismatches=mismatches)

@@ -111,3 +111,16 @@ def test_reconcile_info_frame_wins_and_reports():
     assert any("sfreq" in m and "1000" in m for m in mismatches)
     built, _ = reconcile_info(None, other)
     assert built.leads == ["I", "II", "V1"] and built.format == "shirt-v1"
+
+
+def test_adc_signed_false_sets_the_unipolar_full_scale(tmp_path):
+    """adc_signed: false — gain/vref span all 2**bits codes; saved and reloaded as written."""
+    text = GOOD.replace("baud: 921600", "adc_bits: 12\nadc_signed: false")
+    dev = load_device(_write(tmp_path, text))
+    assert dev.adc_signed is False
+    np.testing.assert_allclose(dev.nominal_volts_per_count, [2.4 / 6 / 4095] * 3)
+    dev.save(tmp_path / "again.yaml")
+    assert load_device(tmp_path / "again.yaml").adc_signed is False
+    assert load_device(_write(tmp_path, GOOD, "signed.yaml")).adc_signed is True
+    with pytest.raises(ConfigError, match="adc_signed must be true or false"):
+        load_device(_write(tmp_path, GOOD.replace("baud: 921600", "adc_signed: 0"), "b.yaml"))

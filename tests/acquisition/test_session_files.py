@@ -159,3 +159,21 @@ def test_stream_settings_precedence():
     dev["volts_per_count"] = [1e-7, 2e-7]
     with pytest.raises(UserError, match="2 different per-channel scales .* 3 channels"):
         resolve_settings("shirt-v1", 3, device=dev)
+
+
+def test_railed_share_of_an_unsigned_adc():
+    """12-bit unsigned codes around mid-scale 2048 are not railed; codes at 0 or 4095 are."""
+    from acquisition.stream_settings import resolve_settings
+
+    rng = np.random.default_rng(0)
+    codes = np.rint(2048 + 100 * rng.standard_normal((500, 2)))
+    codes[:50, 0], codes[50:100, 1] = 4095, 0  # 100 of 1000 values at the rails
+    device = {**_device(), "adc_bits": 12, "adc_signed": False}
+    settings = resolve_settings("ascii", 2, device=device, sfreq=500.0)
+    assert settings.adc_signed is False
+    mon = QualityMonitor(2, 500, [1e-6, 1e-6], settings.adc_bits, settings.adc_signed)
+    mon.add(codes, np.zeros(500, np.uint32))
+    assert mon.summary()["railed_pct"] == pytest.approx(10.0)
+    signed = QualityMonitor(2, 500, [1e-6, 1e-6], 12)  # the old reading: all "railed"
+    signed.add(codes, np.zeros(500, np.uint32))
+    assert signed.summary()["railed_pct"] > 40
