@@ -58,6 +58,9 @@ def add_commands(device_sub):
     p.add_argument("--link", metavar="PATH", help="where to create the port symlink")
     p.add_argument("--speed", type=float, default=1.0,
                    help="device clock speed vs real time (default 1; e.g. 20 to replay fast)")
+    p.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
+                   help="exit after S seconds without streaming: no 'b' (start) since the port "
+                        "opened, or none since the last 's' (default 60; 0: never)")
     p.add_argument("--linger", type=float, default=2.0, metavar="S",
                    help="keep the port open this long after the stream ends (default 2)")
     p.set_defaults(func=emulate_command)
@@ -137,7 +140,7 @@ def build_emulator(args):
     emu = Emulator(fmt, src, seconds=args.seconds, faults=args.faults, fault_log=args.fault_log,
                    random_state=args.seed + 1, gain=gain, vref=vref,
                    counter=not args.no_counter, link_path=args.link, linger_s=args.linger,
-                   speed=args.speed, device_name=dev.name if dev else "shirtecg-emulator")
+                   speed=args.speed, idle_timeout_s=args.idle_timeout, device_name=dev.name if dev else "shirtecg-emulator")
     if args.baud:
         check_baud(emu, args.baud)
     return emu
@@ -166,6 +169,9 @@ def emulate_command(args) -> int:
           f"send 'b' to start, Ctrl-C to end ({src.ch_names[:4]}…)", file=sys.stderr, flush=True)
     emu.install_signal_handlers()
     emu.run()
+    if emu.end_reason == "idle_timeout":
+        print(f"no host started the stream for {emu.idle_timeout_s:g} s (--idle-timeout); "
+              "exiting", file=sys.stderr)
     t = emu.totals
     print(f"sent {t['sent']} of {t['generated']} samples (dropped {t['dropped']}, crc {t['crc']}, "
           f"stalled {t['stalled']}, unplugged {t['unplugged']}, no host {t['host_closed']})",

@@ -54,14 +54,21 @@ class Emulator:
         After the stream ends, keep the port open this long (or until the host closes it).
     speed : float
         Device clock speed relative to real time (1.0: real time; 20: a 60-s file in 3 s).
+    idle_timeout_s : float | None
+        End when the device has not been streaming for this long (wall time since the port
+        opened without a ``b``, or since the last ``s``): an emulator that no host starts does
+        not run forever. None or 0: never.
     """
 
     def __init__(self, fmt, source, seconds=None, faults=None, fault_log=None, random_state=None,
                  gain=6.0, vref=2.4, counter=True, link_path=None, chunk_s=0.005, linger_s=2.0,
-                 device_name="shirtecg-emulator", speed=1.0):
+                 device_name="shirtecg-emulator", speed=1.0, idle_timeout_s=60.0):
         if not speed > 0:
             raise ValueError(f"speed must be > 0, got {speed!r}")
         self.speed = float(speed)
+        self.idle_timeout_s = float(idle_timeout_s) if idle_timeout_s else None
+        self._idle_since = time.monotonic()
+        self.end_reason = None
         if fmt not in ("shirt-v1", "openbci-cyton", "ascii"):
             raise ValueError(f"unknown format {fmt!r}; accepted: shirt-v1, openbci-cyton, ascii")
         self.fmt = fmt
@@ -104,6 +111,7 @@ class Emulator:
     def open(self):
         """Create the pty and write the log's start line; returns the port path."""
         self.link.plug()
+        self._idle_since = time.monotonic()
         self.log.write({"kind": "start", "format": self.fmt, "sfreq": self.sfreq,
                         "n_channels": self.n_channels, "ch_names": list(self.source.ch_names),
                         "port": self.port, "seed": self.random_state
@@ -119,6 +127,8 @@ class Emulator:
         end_at = None
         try:
             while not self._stop.is_set():
+                if self._idle_expired():
+                    break
                 self._poll_host()
                 if self.streaming:
                     self._tick()
@@ -127,9 +137,18 @@ class Emulator:
                     if end_at is None:
                         end_at = time.monotonic() + self.linger_s
                     if time.monotonic() >= end_at or (not self._host_ready and not self._out):
+                        self.end_reason = self.end_reason or "stream_end"
                         break
         finally:
             self._finish()
+
+    def _idle_expired(self):
+        if self.streaming or self.idle_timeout_s is None:
+            return False
+        if time.monotonic() - self._idle_since < self.idle_timeout_s:
+            return False
+        self.end_reason = "idle_timeout"
+        return True
 
     def start(self):
         """Run in a background thread (for tests and embedding); returns the port path."""
@@ -177,6 +196,8 @@ class Emulator:
                 self.streaming = True
                 self._t0 = time.monotonic() - self.seq / (self.sfreq * self.speed)
             elif c == "s":
+                if self.streaming:
+                    self._idle_since = time.monotonic()
                 self.streaming = False
             elif c == "i" and self.fmt == "shirt-v1":
                 self._out += frames.shirt_v1_info(self.info())
@@ -326,6 +347,7 @@ class Emulator:
         if self._host_ready:
             self._flush_out(wait_s=0.5)
             self.link.unplug(drain_timeout_s=0.5)  # let the host read the last frames
-        self.log.write({"kind": "end", "samples": self.seq, **self.totals})
+        self.log.write({"kind": "end", "samples": self.seq,
+                        "reason": self.end_reason or "stopped", **self.totals})
         self.log.close()
         self.link.close()

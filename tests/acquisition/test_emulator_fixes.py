@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -61,3 +60,16 @@ def test_device_yaml_sets_names_leads_rate_and_scale(tmp_path):
         np.testing.assert_allclose(settings.volts_per_count, [1e-7, 2e-7, 4e-7], rtol=1e-6)
     finally:
         emu.stop()
+
+
+def test_emulator_that_no_host_starts_exits_after_the_idle_timeout(tmp_path):
+    """--seconds with no 'b' from a host: the emulator still ends (--idle-timeout)."""
+    log = tmp_path / "f.jsonl"
+    emu = build_emulator(parse(["--channels", "2", "--seconds", "30", "--idle-timeout", "0.3",
+                                "--fault-log", str(log)]))
+    t0 = time.monotonic()
+    emu.run()  # no host ever opens the port
+    assert 0.3 <= time.monotonic() - t0 < 5  # not the 30 s of --seconds, nor forever
+    end = [json.loads(line) for line in log.read_text().splitlines()][-1]
+    assert end["kind"] == "end" and end["reason"] == "idle_timeout" and end["sent"] == 0
+    assert parse([]).idle_timeout == 60.0
