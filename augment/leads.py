@@ -61,10 +61,18 @@ def derive(x8: np.ndarray) -> np.ndarray:
             f"got shape {x8.shape}"
         )
     out = np.empty(x8.shape[:-2] + (12, x8.shape[-1]), dtype=x8.dtype)
-    # slices and out= ufuncs: no temporaries (this runs once per augmented batch)
     out[..., 0:2, :] = x8[..., 0:2, :]
     out[..., 6:12, :] = x8[..., 2:8, :]
-    lead_i, lead_ii = x8[..., 0, :], x8[..., 1, :]
+    return derive_in_place(out)
+
+
+def derive_in_place(out: np.ndarray) -> np.ndarray:
+    """Fill III, aVR, aVL, aVF (rows 2–5 of ``out`` ``(…, 12, T)``) from I and II (rows 0–1).
+
+    Slices and ``out=`` ufuncs: no temporaries (this runs once per augmented batch).
+    Returns ``out``.
+    """
+    lead_i, lead_ii = out[..., 0, :], out[..., 1, :]
     half = np.asarray(0.5, dtype=out.dtype)
     np.subtract(lead_ii, lead_i, out=out[..., 2, :])
     np.add(lead_i, lead_ii, out=out[..., 3, :])
@@ -74,6 +82,38 @@ def derive(x8: np.ndarray) -> np.ndarray:
     np.multiply(lead_i, half, out=out[..., 5, :])
     np.subtract(lead_ii, out[..., 5, :], out=out[..., 5, :])
     return out
+
+
+def independent_in_output(x12: np.ndarray):
+    """``(out, x8)``: a fresh 12-lead buffer and the 8 independent leads of ``x12`` inside it.
+
+    ``x8`` is the view ``out[:, 4:12]`` holding ``I II V1…V6`` (each record's 8 × T block
+    contiguous), so V1–V6 already sit where the 12-lead output wants them: transforms
+    that work in place on ``x8`` leave :func:`finish_in_output` only the two limb leads
+    to move and the four derived leads to compute — no separate 8-lead copy, no second
+    12-lead allocation.
+    """
+    out = np.empty(x12.shape, dtype=np.float32)
+    out[:, 4:6] = x12[:, 0:2]
+    out[:, 6:12] = x12[:, 6:12]
+    return out, out[:, 4:12]
+
+
+def finish_in_output(out: np.ndarray, x8: np.ndarray) -> np.ndarray:
+    """12 leads in ``out`` from the augmented independent leads ``x8`` (see above).
+
+    ``x8`` is either the view ``out[:, 4:12]`` (steps worked in place) or any other
+    ``(n, 8, T)`` array of ``out``'s shape (a step returned a fresh array).
+    """
+    if x8.shape[-1] != out.shape[-1]:  # a resampling step changed the length
+        return derive(np.asarray(x8, dtype=np.float32))
+    work = out[:, 4:12]
+    if x8.ctypes.data == work.ctypes.data and x8.strides == work.strides:
+        out[:, 0:2] = out[:, 4:6]
+    else:
+        out[:, 6:12] = x8[:, 2:8]
+        out[:, 0:2] = x8[:, 0:2]
+    return derive_in_place(out)
 
 
 def electrodes_to_leads(potentials: np.ndarray) -> np.ndarray:

@@ -84,11 +84,14 @@ class Pipeline(Compose):
         sfreq = check_sfreq(sfreq)
         self._validate_params(sfreq)
         rngs = make_rngs(random_state, len(x))
-        out, records, _ = self._run(_leads.independent(x), sfreq, rngs, owned=True)
+        if self.keeps_independent_leads:  # work inside the output buffer (no end copies)
+            full, x8 = _leads.independent_in_output(x)
+            out, records, _ = self._run(x8, sfreq, rngs, owned=True)
+            out = _leads.finish_in_output(full, np.asarray(out, dtype=np.float32))
+        else:
+            out, records, _ = self._run(_leads.independent(x), sfreq, rngs, owned=True)
+            out = np.asarray(out, dtype=np.float32)
         self.last_parameters = records
-        if self.keeps_independent_leads:
-            out = _leads.derive(out)
-        out = np.asarray(out, dtype=np.float32)
         return out[0] if single else out
 
     def transform_batch(self, x8, sfreq, rngs, inplace=False):

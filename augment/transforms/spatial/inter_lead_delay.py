@@ -10,6 +10,7 @@ from augment.transforms._common import (
     check_count,
     check_leads,
     check_pair,
+    distinct_choice,
     interp_batch,
     signed_uniform,
 )
@@ -59,7 +60,7 @@ class InterLeadDelay(BaseTransform):
         lo, hi = check_count(self, "n_leads", self.n_leads, len(idx))
         delays = np.zeros((len(rngs), len(INDEPENDENT_LEADS)))
         for i, rng in enumerate(rngs):
-            chosen = rng.choice(idx, size=rng.integers(lo, hi + 1), replace=False)
+            chosen = distinct_choice(rng, idx, rng.integers(lo, hi + 1))
             delays[i, chosen] = signed_uniform([rng], self.min_delay_ms, self.max_delay_ms,
                                                len(chosen))[0]
         return {"delay_ms": delays}

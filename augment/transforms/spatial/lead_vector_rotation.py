@@ -9,6 +9,7 @@ from augment.transforms._common import (
     check_count,
     check_leads,
     check_pair,
+    distinct_choice,
     signed_uniform,
 )
 from augment.transforms._geometry import correction_matrix, rotation_about
@@ -69,7 +70,7 @@ class LeadVectorRotation(BaseLinearTransform):
         axes = np.zeros((len(rngs), 8, 3))
         unit_rows = _leads.DOWER / np.linalg.norm(_leads.DOWER, axis=1, keepdims=True)
         for i, rng in enumerate(rngs):
-            chosen = rng.choice(idx, size=rng.integers(lo, hi + 1), replace=False)
+            chosen = distinct_choice(rng, idx, rng.integers(lo, hi + 1))
             angles[i, chosen] = signed_uniform([rng], self.min_angle_deg, self.max_angle_deg,
                                                len(chosen))[0]
             u = rng.normal(size=(len(chosen), 3))

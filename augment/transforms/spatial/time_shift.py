@@ -48,24 +48,28 @@ class TimeShift(BaseTransform):
     randomize_reads_signal = False
 
     def apply(self, x, sfreq, params, rows=None):
-        if rows is not None:  # shift record rows[j] in place, through a one-record buffer
-            one = np.empty((1,) + x.shape[1:], dtype=x.dtype)
-            for j, i in enumerate(rows):
-                one[0] = x[i]
-                x[i] = self.apply(one, sfreq, {"shift_s": params["shift_s"][j:j + 1]})[0]
-            return x
         n_times = x.shape[-1]
         shifts = np.round(np.asarray(params["shift_s"]) * sfreq).astype(np.intp)
-        out = np.empty_like(x)
-        for i, s in enumerate(shifts):  # one slice copy per record: cheaper than a gather
+        if rows is None:
+            out, rows = np.empty_like(x), range(len(x))
+        else:  # in place on x[rows[j]], through a one-record copy of the input
+            out, one = x, np.empty(x.shape[1:], dtype=x.dtype)
+        for j, i in enumerate(rows):  # one slice copy per record: cheaper than a gather
+            if out is x:
+                one[...] = x[i]
+                src = one
+            else:
+                src = x[i]
+            dst = out[i]
+            s = shifts[j]
             s = int(s) % n_times if self.mode == "wrap" else int(np.clip(s, -n_times, n_times))
             if self.mode == "wrap":
-                out[i, :, s:] = x[i, :, :n_times - s]
-                out[i, :, :s] = x[i, :, n_times - s:]
+                dst[:, s:] = src[:, :n_times - s]
+                dst[:, :s] = src[:, n_times - s:]
             elif s >= 0:
-                out[i, :, s:] = x[i, :, :n_times - s]
-                out[i, :, :s] = x[i, :, :1]
+                dst[:, s:] = src[:, :n_times - s]
+                dst[:, :s] = src[:, :1]
             else:
-                out[i, :, :n_times + s] = x[i, :, -s:]
-                out[i, :, n_times + s:] = x[i, :, -1:]
+                dst[:, :n_times + s] = src[:, -s:]
+                dst[:, n_times + s:] = src[:, -1:]
         return out
