@@ -18,99 +18,30 @@ Probability semantics (every draw comes from the record's own generator, so reco
 Steps are named like scikit-learn's ``make_pipeline``: the snake_case class name
 (``TimeStretch`` → ``time_stretch``), numbered ``_1``, ``_2``… when repeated; give a
 ``(name, transform)`` pair to choose a name. ``get_params()`` lists ``name`` and
-``name__param`` keys, and ``set_params(time_stretch__max_stretch_pct=8)`` tunes a step.
+``name__param`` keys, and ``set_params(time_stretch__max_stretch_pct=8)`` tunes a step
+(naming: :mod:`augment.step_names`; running the steps without needless copies, fusing
+runs of lead matrices: :mod:`augment.step_runner`).
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
-import re
 from collections import defaultdict
 
 import numpy as np
 
 from augment.base import BaseTransform
+from augment.step_names import name_steps, snake_case
+from augment.step_runner import run_chosen, run_in_order
 from augment.transforms._linear import EYE8, apply_matrices, is_linear
 from shirtecg_common.errors import UserError
 
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-
-def snake_case(name: str) -> str:
-    """``TimeStretch`` → ``time_stretch`` (``AddSNRNoise`` → ``add_snr_noise``)."""
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-def name_steps(transforms, owner="Compose", reserved=()) -> list:
-    """``[(name, transform), …]`` for a list of transforms or ``(name, transform)`` pairs."""
-    if isinstance(transforms, (str, bytes)) or not hasattr(transforms, "__iter__"):
-        raise TypeError(f"{owner}: transforms must be a list of transforms, got {transforms!r}")
-    explicit, items = [], []
-    for k, item in enumerate(transforms):
-        if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
-            name, t = item
-            explicit.append(name)
-        else:
-            name, t = None, item
-        if not isinstance(t, BaseTransform):
-            raise TypeError(
-                f"{owner}: transforms[{k}] must be an augment transform (a BaseTransform), "
-                f"got {type(t).__name__}"
-            )
-        items.append((name, t))
-    base = [snake_case(type(t).__name__) for _, t in items]
-    counts = defaultdict(int)
-    for (name, _), b in zip(items, base):
-        if name is None:
-            counts[b] += 1
-    seen, named, numbers = set(explicit), [], defaultdict(int)
-    for (name, t), b in zip(items, base):
-        if name is None:
-            name = b
-            if counts[b] > 1 or b in explicit:
-                numbers[b] += 1
-                name = f"{b}_{numbers[b]}"
-                while name in seen:
-                    numbers[b] += 1
-                    name = f"{b}_{numbers[b]}"
-            seen.add(name)
-        named.append((name, t))
-    names = [n for n, _ in named]
-    for name in names:
-        if not _NAME_RE.match(name) or "__" in name or name in reserved:
-            raise UserError(
-                f"{owner}: invalid step name {name!r}: use letters, digits and single "
-                f"underscores, starting with a letter, and not one of {', '.join(reserved)}"
-            )
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise UserError(f"{owner}: step names must be unique, {dup[0]!r} is used twice")
-    return named
+__all__ = ["BaseComposition", "Compose", "OneOf", "SomeOf", "name_steps", "snake_case"]
 
 
 @functools.lru_cache(maxsize=None)
 def _param_names(cls) -> tuple:
     return tuple(cls._get_param_names())
-
-
-@functools.lru_cache(maxsize=None)
-def _takes_inplace(cls) -> bool:
-    return "inplace" in inspect.signature(cls.transform_batch).parameters
-
-
-def run_step(t, x8, sfreq, rngs, owned):
-    """``t.transform_batch``, letting it overwrite ``x8`` when the caller ``owned`` it.
-
-    Returns ``(out, records, owned)``: ``owned`` tells whether ``out`` may be overwritten
-    by the next step (true once any step produced a fresh array).
-    """
-    if owned and _takes_inplace(type(t)):
-        out, records = t.transform_batch(x8, sfreq, rngs, inplace=True)
-    else:
-        out, records = t.transform_batch(x8, sfreq, rngs)
-    return out, records, owned or out is not x8
 
 
 class BaseComposition(BaseTransform):
@@ -195,47 +126,10 @@ class BaseComposition(BaseTransform):
         self.named_transforms  # noqa: B018 - raises on bad steps
 
     def _run_chosen(self, x8, sfreq, rngs, chosen, owned=False):
-        """Run child ``k`` on the records whose ``chosen[j]`` contains ``k``, in child order.
-
-        ``x8`` is only modified if ``owned`` (else it is copied before the first write).
-        """
-        named = self.named_transforms
-        if all(len(c) == 0 for c in chosen):
-            return x8, [{} for _ in rngs]
-        records = [{} for _ in rngs]
-        for k, (name, t) in enumerate(named):
-            sel = np.array([k in c for c in chosen], dtype=bool)
-            if not sel.any():
-                continue
-            idx = np.flatnonzero(sel)
-            if len(idx) == len(x8):
-                x8, recs, owned = run_step(t, x8, sfreq, rngs, owned)
-                for rec, r in zip(records, recs):
-                    rec[name] = r
-                continue
-            if getattr(t, "supports_rows", False) and not isinstance(t, BaseComposition):
-                # row-capable step: transform the subset in place, no copy out and back (C2)
-                if not owned:
-                    x8, owned = x8.copy(), True
-                x8, recs = t.transform_batch(x8, sfreq, [rngs[i] for i in idx], inplace=True,
-                                             rows=idx)
-                for j, i in enumerate(idx):
-                    records[i][name] = recs[j]
-                continue
-            # the subset is a private copy, so the step may overwrite it
-            out, recs, _ = run_step(t, x8[idx], sfreq, [rngs[i] for i in idx], owned=True)
-            if out.shape[1:] != x8.shape[1:]:
-                raise RuntimeError(
-                    f"{type(self).__name__}: step {name!r} changes the signal shape "
-                    f"{x8.shape[1:]} -> {out.shape[1:]}; shape-changing transforms (resampling, "
-                    "output leads) belong at the end of a Pipeline, outside OneOf/SomeOf"
-                )
-            if not owned:
-                x8, owned = x8.copy(), True
-            x8[idx] = out
-            for j, i in enumerate(idx):
-                records[i][name] = recs[j]
-        return x8, records
+        """Run child ``k`` on the records whose ``chosen[j]`` contains ``k`` (see
+        :func:`augment.step_runner.run_chosen`)."""
+        return run_chosen(type(self).__name__, self.named_transforms, x8, sfreq, rngs, chosen,
+                          owned)
 
     def _choose(self, rngs) -> list:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -350,22 +244,8 @@ class Compose(BaseComposition):
     def _choose(self, rngs):
         everything = set(range(len(self.named_transforms)))
         return [everything] * len(rngs)
-
     def _run(self, x8, sfreq, rngs, owned=False):
-        records = [{} for _ in rngs]
-        pending = None  # product of the lead matrices of a run of linear steps
-        for name, t in self.named_transforms:
-            if is_linear(t):
-                m, recs = t.linear_batch(x8, sfreq, rngs)
-                pending = m if pending is None else m @ pending
-            else:
-                if pending is not None:
-                    x8, owned, pending = apply_matrices(pending, x8, owned), True, None
-                x8, recs, owned = run_step(t, x8, sfreq, rngs, owned)
-            for rec, r in zip(records, recs):
-                rec[name] = r
-        if pending is not None:
-            x8 = apply_matrices(pending, x8, owned)
+        x8, records = run_in_order(self.named_transforms, x8, sfreq, rngs, owned)
         return x8, records, None
 
 
@@ -407,7 +287,11 @@ class OneOf(BaseComposition):
 
     def _choose(self, rngs):
         prob = self._probabilities()
-        return [{int(rng.choice(len(prob), p=prob))} for rng in rngs]
+        cdf = np.cumsum(prob)
+        last = int(np.flatnonzero(prob > 0)[-1])  # u at the rounded top of the CDF
+        # one uniform per record through the CDF (rng.choice(p=…) costs ~20× more per call)
+        return [{min(int(np.searchsorted(cdf, rng.random(), side="right")), last)}
+                for rng in rngs]
 
 
 class SomeOf(BaseComposition):
@@ -450,7 +334,7 @@ class SomeOf(BaseComposition):
         out = []
         for rng in rngs:
             m = int(rng.integers(lo, hi + 1))
-            out.append({int(c) for c in rng.choice(k, size=m, replace=False)})
+            out.append({int(c) for c in rng.permutation(k)[:m]})  # m distinct, uniformly
         return out
 
 
