@@ -10,7 +10,7 @@ received, in records::
 can be reset where a new connection starts; ``host_time`` is the UNIX time the chunk
 arrived (a diagnostic and the source of ``meas_date``; the time base is the sample index).
 Each record goes out in one ``os.write``, so a SIGKILL leaves at most one torn record at
-the end, which :func:`read_capture` drops (and reports).
+the end, which :class:`CaptureReader` drops (and reports).
 
 ``NAME.journal.jsonl`` holds one JSON object per line: session start (settings, device,
 protocol), connects and disconnects, protocol steps with their sample positions, stop.
@@ -79,7 +79,7 @@ class CaptureWriter:
 
 
 def read_capture(path):
-    """Read a capture file back.
+    """Read a whole capture file into memory (small files, tests; see :class:`CaptureReader`).
 
     Parameters
     ----------
@@ -93,22 +93,56 @@ def read_capture(path):
     torn_bytes : int
         Bytes of an incomplete record at the end (a write cut short), ignored.
     """
-    path = Path(path)
-    blob = path.read_bytes()
-    if not blob.startswith(CAPTURE_MAGIC):
-        raise UserError(f"{path}: not a shirtecg capture file (bad header)")
-    chunks = []
-    pos = len(CAPTURE_MAGIC)
-    head = RECORD.size
-    while pos + head <= len(blob):
-        tag, conn, length, t = RECORD.unpack_from(blob, pos)
-        if tag != RECORD_TAG:
-            raise UserError(f"{path}: corrupt capture record at byte {pos}")
-        if pos + head + length > len(blob):
-            break
-        chunks.append((conn, t, blob[pos + head:pos + head + length]))
-        pos += head + length
-    return chunks, len(blob) - pos
+    reader = CaptureReader(path)
+    chunks = list(reader)
+    return chunks, reader.torn_bytes
+
+
+class CaptureReader:
+    """Iterate over a capture file's records without loading the file.
+
+    Iterating yields ``(conn, host_time, payload_bytes)`` in arrival order, reading the file
+    sequentially (memory: one record). After a full iteration, ``torn_bytes`` holds the size of
+    an incomplete record at the end (ignored) and ``n_bytes`` the payload bytes read.
+
+    Parameters
+    ----------
+    path : path-like
+        A file written by :class:`CaptureWriter`.
+
+    Raises
+    ------
+    UserError
+        When the header is not a capture header or a record tag is corrupt.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.torn_bytes = 0
+        self.n_bytes = 0
+
+    def __iter__(self):
+        head = RECORD.size
+        self.torn_bytes, self.n_bytes = 0, 0
+        with open(self.path, "rb", buffering=1 << 20) as f:
+            if f.read(len(CAPTURE_MAGIC)) != CAPTURE_MAGIC:
+                raise UserError(f"{self.path}: not a shirtecg capture file (bad header)")
+            pos = len(CAPTURE_MAGIC)
+            while True:
+                rec = f.read(head)
+                if len(rec) < head:
+                    self.torn_bytes = len(rec)
+                    return
+                tag, conn, length, t = RECORD.unpack(rec)
+                if tag != RECORD_TAG:
+                    raise UserError(f"{self.path}: corrupt capture record at byte {pos}")
+                payload = f.read(length)
+                if len(payload) < length:
+                    self.torn_bytes = head + len(payload)
+                    return
+                pos += head + length
+                self.n_bytes += length
+                yield conn, t, payload
 
 
 class Journal:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from acquisition.capture import capture_path, journal_path, read_capture, read_journal
+from acquisition.capture import CaptureReader, capture_path, journal_path, read_journal
 from acquisition.protocol import step_sample_bounds
 from acquisition.stream_settings import resolve_settings
 from acquisition.timeline import Timeline, gap_runs
@@ -36,8 +36,100 @@ def fif_path(out_dir, name) -> Path:
     return Path(out_dir) / f"{name}_raw.fif"
 
 
+BULK_BYTES = 1 << 22  # bytes fed to the decoder at once once samples flow (memory bound)
+
+
+class CaptureDecoder:
+    """Decode captured chunks the way the recorder did live, block by block.
+
+    Iterating yields ``(positions, codes, status)`` blocks (int64 sample positions, int32
+    codes (n, n_ch), uint32 status) in order, holding at most :data:`BULK_BYTES` of input at
+    a time, so a long capture never sits in memory whole. After a full iteration the
+    attributes hold what the whole capture said. Decoding is deterministic: two iterations
+    give the same blocks (a fresh decoder and timeline each time).
+
+    Parameters
+    ----------
+    chunks : iterable of tuple | callable
+        ``(conn, host_time, bytes)`` records (:class:`acquisition.capture.CaptureReader`),
+        or a callable returning a fresh iterable of them (for more than one pass).
+    fmt : str
+        Stream format.
+    decoder_kwargs : dict | None
+        Keyword arguments the recorder gave :func:`acquisition.decoders.get_decoder`.
+
+    Attributes
+    ----------
+    info : dict | None
+        The first info frame.
+    stats : dict
+        Decoder counters.
+    first_time : float | None
+        Host time of the chunk with the first sample.
+    timeline : Timeline
+    sample_conns : list of int
+        Connections that delivered samples.
+    n_bytes : int
+        Bytes fed to the decoder.
+    """
+
+    def __init__(self, chunks, fmt, decoder_kwargs=None):
+        self.chunks, self.fmt, self.decoder_kwargs = chunks, fmt, decoder_kwargs or {}
+        self.info, self.stats, self.first_time = None, {}, None
+        self.timeline, self.sample_conns, self.n_bytes = Timeline(), [], 0
+
+    def __iter__(self):
+        from acquisition.decoders import get_decoder
+
+        decoder = get_decoder(self.fmt, **self.decoder_kwargs)
+        self.timeline, self.first_time, self.n_bytes = Timeline(), None, 0
+        conns, conn_prev, pending = set(), None, []
+        pending_bytes = 0
+        bulk = self.fmt != "openbci-cyton"  # Cyton's wrap check needs each chunk's arrival time
+
+        def place(block, conn):
+            if not len(block.seq):
+                return None
+            conns.add(conn)
+            pos, keep = self.timeline.place(block.seq, conn)
+            return pos, np.asarray(block.codes)[keep], np.asarray(block.status)[keep]
+
+        # Until the first sample, feed chunk by chunk (meas_date is the arrival time of the
+        # chunk that held it); after that, a few MB at a time: decoders are chunking-invariant
+        # and bulk feeding is much faster.
+        chunks = self.chunks() if callable(self.chunks) else self.chunks
+        for conn, t, data in chunks:
+            self.n_bytes += len(data)
+            if conn != conn_prev or pending_bytes >= BULK_BYTES:
+                if pending:
+                    out = place(decoder.feed(b"".join(pending)), conn_prev)
+                    pending.clear()
+                    pending_bytes = 0
+                    if out is not None:
+                        yield out
+                if conn != conn_prev and conn_prev is not None:
+                    decoder.reset()
+                conn_prev = conn
+            if self.first_time is None or not bulk:
+                block = feed_decoder(decoder, data, t)
+                if self.first_time is None and len(block.seq):
+                    self.first_time = t
+                out = place(block, conn)
+                if out is not None:
+                    yield out
+            else:
+                pending.append(data)
+                pending_bytes += len(data)
+        if pending:
+            out = place(decoder.feed(b"".join(pending)), conn_prev)
+            if out is not None:
+                yield out
+        self.info, self.stats = decoder.info, dict(decoder.stats)
+        self.sample_conns = sorted(conns)
+
+
 def decode_capture(chunks, fmt, decoder_kwargs=None) -> dict:
-    """Decode captured chunks the way the recorder did live.
+    """Decode captured chunks into whole arrays (small captures; see :class:`CaptureDecoder`).
 
     Parameters
     ----------
@@ -54,47 +146,19 @@ def decode_capture(chunks, fmt, decoder_kwargs=None) -> dict:
         ``positions`` (int64), ``codes`` (int32, (n, n_ch)), ``status`` (uint32),
         ``info`` (first info frame or None), ``stats`` (decoder counters),
         ``first_time`` (host time of the chunk with the first sample),
-        ``timeline`` (:class:`Timeline`).
+        ``timeline`` (:class:`Timeline`), ``sample_conns``.
     """
-    from acquisition.decoders import get_decoder
-
-    decoder = get_decoder(fmt, **(decoder_kwargs or {}))
-    timeline = Timeline()
-    parts = ([], [], [], set())
-    first_time, conn_prev, pending = None, None, []
-    bulk = fmt != "openbci-cyton"  # Cyton's wrap check needs each chunk's arrival time
-
-    def feed_pending():
-        if pending:
-            _collect(decoder.feed(b"".join(pending)), conn_prev, timeline, *parts)
-            pending.clear()
-
-    # Until the first sample, feed chunk by chunk (meas_date is the arrival time of the
-    # chunk that held it); after that, one feed per connection: decoders are
-    # chunking-invariant and bulk feeding is much faster.
-    for conn, t, data in chunks:
-        if conn != conn_prev:
-            feed_pending()
-            if conn_prev is not None:
-                decoder.reset()
-            conn_prev = conn
-        if first_time is None or not bulk:
-            block = feed_decoder(decoder, data, t)
-            if first_time is None and len(block.seq):
-                first_time = t
-            _collect(block, conn, timeline, *parts)
-        else:
-            pending.append(data)
-    feed_pending()
-    pos_parts, code_parts, status_parts, conns = parts
-    info = decoder.info
-    n_ch = code_parts[0].shape[1] if code_parts else 0
+    dec = CaptureDecoder(chunks, fmt, decoder_kwargs)
+    blocks = list(dec)
+    n_ch = blocks[0][1].shape[1] if blocks else 0
     return {
-        "positions": np.concatenate(pos_parts) if pos_parts else np.zeros(0, np.int64),
-        "codes": np.concatenate(code_parts) if code_parts else np.zeros((0, n_ch), np.int32),
-        "status": np.concatenate(status_parts) if status_parts else np.zeros(0, np.uint32),
-        "info": info, "stats": dict(decoder.stats), "first_time": first_time,
-        "timeline": timeline, "sample_conns": sorted(conns),
+        "positions": np.concatenate([b[0] for b in blocks]) if blocks
+        else np.zeros(0, np.int64),
+        "codes": np.concatenate([b[1] for b in blocks]) if blocks
+        else np.zeros((0, n_ch), np.int32),
+        "status": np.concatenate([b[2] for b in blocks]) if blocks else np.zeros(0, np.uint32),
+        "info": dec.info, "stats": dec.stats, "first_time": dec.first_time,
+        "timeline": dec.timeline, "sample_conns": dec.sample_conns,
     }
 
 
@@ -103,16 +167,6 @@ def feed_decoder(decoder, data, host_time):
     if decoder.format == "openbci-cyton":
         return decoder.feed(data, t_s=host_time)
     return decoder.feed(data)
-
-
-def _collect(block, conn, timeline, pos_parts, code_parts, status_parts, conns):
-    if not len(block.seq):
-        return
-    conns.add(conn)
-    pos, keep = timeline.place(block.seq, conn)
-    pos_parts.append(pos)
-    code_parts.append(np.asarray(block.codes)[keep])
-    status_parts.append(np.asarray(block.status)[keep])
 
 
 def build_session(out_dir, name):
@@ -144,27 +198,36 @@ def build_session(out_dir, name):
     cap = capture_path(out_dir, name)
     if not cap.is_file():
         raise UserError(f"{cap}: capture file not found")
-    chunks, torn = read_capture(cap)
-    decoded = decode_capture(chunks, start["format"], start.get("decoder_kwargs"))
-    codes, positions = decoded["codes"], decoded["positions"]
-    if positions.size == 0:
+    # Two streamed passes over the capture (memory: the output array plus a few MB): the
+    # first learns the length, channel count and info frame, the second fills the array.
+    reader = CaptureReader(cap)
+    dec = CaptureDecoder(lambda: reader, start["format"], start.get("decoder_kwargs"))
+    n_ch = n_samples = 0
+    for _, codes, _ in dec:
+        n_ch, n_samples = codes.shape[1], n_samples + len(codes)
+    torn = reader.torn_bytes
+    if n_samples == 0:
         raise UserError(f"{cap}: no {start['format']} samples could be decoded from "
-                        f"{sum(len(c[2]) for c in chunks)} captured bytes; nothing to save")
-    settings = resolve_settings(start["format"], codes.shape[1], info=decoded["info"],
+                        f"{dec.n_bytes} captured bytes; nothing to save")
+    settings = resolve_settings(start["format"], n_ch, info=dec.info,
                                 device=start.get("device"), sfreq=start.get("sfreq"),
                                 scale=start.get("scale"))
     stop = next((e for e in reversed(events) if e["event"] == "stop"), None)
-    end = decoded["timeline"].n_times
+    end = dec.timeline.n_times
     if stop is not None and stop.get("end_sample") is not None:
         end = min(end, int(stop["end_sample"]))
-    keep = positions < end
-    positions, codes = positions[keep], codes[keep]
-
-    data = np.full((codes.shape[1], end), np.nan)
-    data[:, positions] = codes.T * settings.volts_per_count[:, None]
+    data = np.full((n_ch, end), np.nan)
     present = np.zeros(end, bool)
-    present[positions] = True
+    vpc = settings.volts_per_count[:, None]
+    for positions, codes, _ in dec:
+        keep = positions < end
+        positions = positions[keep]
+        data[:, positions] = codes[keep].T * vpc
+        present[positions] = True
+    decoded = {"info": dec.info, "stats": dec.stats, "first_time": dec.first_time,
+               "timeline": dec.timeline, "sample_conns": dec.sample_conns}
     gaps = gap_runs(present)
+    del present
     sfreq = settings.sfreq
 
     onsets, durations, labels = [], [], []

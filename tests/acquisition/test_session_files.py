@@ -177,3 +177,50 @@ def test_railed_share_of_an_unsigned_adc():
     signed = QualityMonitor(2, 500, [1e-6, 1e-6], 12)  # the old reading: all "railed"
     signed.add(codes, np.zeros(500, np.uint32))
     assert signed.summary()["railed_pct"] > 40
+
+
+def _write_session(out, name, rng):
+    """A shirt-v1 session on disk: 3 ch, drops, a reconnect, a torn last record."""
+    from acquisition import frames
+    from acquisition.capture import open_session_files
+
+    out.mkdir()
+    seq = np.arange(3000)
+    sent = seq[(rng.random(seq.size) > 0.02) & ((seq < 1200) | (seq >= 1300))]
+    codes = rng.integers(-2**23, 2**23, (3000, 3)).astype(np.int32)
+    cap, jr = open_session_files(out, name, port="loop://", format="shirt-v1", device=None,
+                                 sfreq=500.0, scale=1e-7, decoder_kwargs={"sfreq": 500.0,
+                                 "volts_per_count": 1e-7}, protocol=[
+                                     {"activity": "sitting", "seconds": 6.0, "prompt": "x"}])
+    for conn, part in ((0, sent[sent < 1200]), (1, sent[sent >= 1300])):
+        data = frames.shirt_v1_samples(part, codes[part])
+        for k in range(0, len(data), 333):  # frames split across records anywhere
+            cap.append(conn, data[k:k + 333], 1.7e9 + k / 1e5)
+    cap.close()
+    jr.close()
+    with open(cap.path, "ab") as f:
+        f.write(b"CHNK\0\0\x10\0")  # torn by a crash
+    return sent, codes
+
+
+def test_streamed_finalize_is_identical_whatever_the_batch_size(tmp_path, monkeypatch):
+    """Finalizing in many small decode batches gives the same FIF, exact against the codes."""
+    import shutil
+
+    from acquisition import session
+
+    sent, codes = _write_session(tmp_path / "a", "s", np.random.default_rng(3))
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    path_a, meta_a = session.finalize_session(tmp_path / "a", "s")
+    monkeypatch.setattr(session, "BULK_BYTES", 700)  # dozens of batches
+    path_b, meta_b = session.finalize_session(tmp_path / "b", "s")
+    raw_a, _ = session.read_session(path_a)
+    raw_b, _ = session.read_session(path_b)
+    a, b = raw_a.get_data(), raw_b.get_data()
+    assert np.array_equal(a, b, equal_nan=True) and meta_a == meta_b
+    expected = np.full((3, 3000), np.nan)  # seq starts at 0: position = seq
+    expected[:, sent] = codes[sent].T * 1e-7
+    assert np.array_equal(a, expected[:, :a.shape[1]], equal_nan=True)
+    assert a.shape[1] == sent[-1] + 1 and meta_a["counts"]["lost_samples"] == 3000 - sent.size \
+        - (2999 - sent[-1])
+    assert meta_a["counts"]["reconnects"] == 1 and meta_a["torn_capture_bytes"] == 8
