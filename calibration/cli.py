@@ -78,6 +78,10 @@ def add_parser(sub):
     g.add_argument("--mains-hz", type=float, default=50.0, help="mains frequency (default 50)")
     g.add_argument("--objective", choices=["energy", "auc", "auc+energy"], default="energy",
                    help="what the search minimizes (default: energy distance; 'auc' is slower)")
+    g.add_argument("--group-by", choices=["recording", "subject"], default="recording",
+                   help="groups of the grouped AUC, whose folds never split one: each file "
+                        "(default), or the file name up to its first '_' (the wearable "
+                        "CSVs' subject ID)")
     g.add_argument("--seed", type=int, default=0, help="seed of the search and the draws")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     g.set_defaults(func=_augment)
@@ -111,7 +115,8 @@ def _augment(args):
         n_public=args.n_public, window_s=args.window_s,
         leads=_split(args.leads), activities=_split(args.activities), csv_lead=args.csv_lead,
         mains_hz=args.mains_hz, seed=args.seed, quiet=args.quiet, stream=sys.stdout,
-        objective=args.objective, profile_from_device=args.profile_from_device)
+        objective=args.objective, profile_from_device=args.profile_from_device,
+        group_by=args.group_by)
     return 0
 
 

@@ -5,6 +5,10 @@
   0 for identical distributions.
 * :func:`classifier_auc` — a classifier two-sample test: the cross-validated ROC AUC of a
   scikit-learn classifier that tries to tell the two sets apart; 0.5 means indistinguishable.
+  With ``groups_a``/``groups_b`` (the recording or subject of each row) the folds keep a group
+  whole, so the classifier is scored on recordings it never saw: windows of one recording
+  share its heart (rate, QRS shape), and with random folds the AUC also measures recording
+  identity.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sklearn.covariance import LedoitWolf
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
@@ -96,7 +100,8 @@ def energy_distance(a, b, *, clip=True):
     return max(e, 0.0) if clip else e
 
 
-def classifier_auc(a, b, *, classifier="logistic", n_splits=5, n_repeats=3, random_state=None):
+def classifier_auc(a, b, *, classifier="logistic", n_splits=5, n_repeats=3, random_state=None,
+                   groups_a=None, groups_b=None):
     """Cross-validated two-sample AUC: can a classifier tell ``a`` from ``b``?
 
     Parameters
@@ -112,17 +117,41 @@ def classifier_auc(a, b, *, classifier="logistic", n_splits=5, n_repeats=3, rand
         estimate for small sets).
     random_state : None | int | numpy.random.Generator
         Seeds the fold split and the forest.
+    groups_a, groups_b : sequence | None
+        Group label (recording, subject) of each row of ``a`` and ``b``; given both, the folds
+        never split a group (:class:`~sklearn.model_selection.StratifiedGroupKFold`), and a
+        label found in both sets (one subject on both sides) keeps all its rows in one fold.
+        ``n_splits`` is cut to the number of groups of the set with fewer.
 
     Returns
     -------
     auc : float
-        Out-of-fold ROC AUC; 0.5 = indistinguishable, 1.0 = perfectly separated.
+        Out-of-fold ROC AUC; 0.5 = indistinguishable, 1.0 = perfectly separated. Grouped,
+        it can fall below 0.5: what tells the training groups apart points the wrong way on
+        the held-out ones (e.g. subject differences mistaken for the domain difference).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 rows (2 groups, when grouped) in a set.
     """
     a = np.asarray(a, float)
     b = np.asarray(b, float)
-    n_splits = int(min(n_splits, len(a), len(b)))
-    if n_splits < 2:
-        raise ValueError("each set needs at least 2 feature vectors for a cross-validated AUC")
+    grouped = groups_a is not None and groups_b is not None
+    if grouped:
+        groups = np.r_[np.asarray(groups_a, str), np.asarray(groups_b, str)]
+        if len(groups) != len(a) + len(b):
+            raise ValueError(f"groups_a/groups_b need one label per row ({len(a)} + {len(b)}), "
+                             f"got {len(groups_a)} + {len(groups_b)}")
+        n_ga, n_gb = len(set(groups[:len(a)])), len(set(groups[len(a):]))
+        n_splits = int(min(n_splits, n_ga, n_gb, len(set(groups))))
+        if n_splits < 2:
+            raise ValueError(f"a grouped AUC needs at least 2 groups in each set, got {n_ga} "
+                             f"and {n_gb}")
+    else:
+        n_splits = int(min(n_splits, len(a), len(b)))
+        if n_splits < 2:
+            raise ValueError("each set needs at least 2 feature vectors for a cross-validated AUC")
     seed = int(check_random_state(random_state).integers(2**31 - 1))
     X = np.vstack([a, b])
     y = np.r_[np.zeros(len(a)), np.ones(len(b))]
@@ -138,8 +167,12 @@ def classifier_auc(a, b, *, classifier="logistic", n_splits=5, n_repeats=3, rand
         raise ValueError(f"classifier must be 'logistic' or 'forest', got {classifier!r}")
     aucs = []
     for r in range(max(int(n_repeats), 1)):
-        cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
-        score = cross_val_predict(clf, X, y, cv=cv, method=method)
+        if grouped:
+            cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
+            score = cross_val_predict(clf, X, y, cv=cv, groups=groups, method=method)
+        else:
+            cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
+            score = cross_val_predict(clf, X, y, cv=cv, method=method)
         if score.ndim == 2:
             score = score[:, 1]
         aucs.append(roc_auc_score(y, score))

@@ -61,6 +61,11 @@ class AugmentationFitter(BaseEstimator):
         the AUC with the energy distance as a tie-breaker.
     classifier : {"logistic", "forest"}
         Classifier of the two-sample AUC.
+    crop_s : float | None
+        Keep only the first ``crop_s`` seconds of each public record after augmentation (and
+        of the raw ones). Public records longer than the device windows leave a time
+        compression (``TimeStretch`` faster, i.e. a higher heart rate) real signal to read
+        instead of the held last sample at its end. None keeps the whole record.
     random_state : None | int | numpy.random.Generator
         Seeds the search and the augmentation draws.
     progress : callable | None
@@ -79,8 +84,10 @@ class AugmentationFitter(BaseEstimator):
     initial_params_ : dict
         The searched keys' values in the given pipeline.
     distances_ : dict
-        ``{"raw", "initial", "calibrated"}`` → ``{"energy", "auc"}``: unaugmented public
-        records, the given pipeline, the best pipeline.
+        ``{"raw", "initial", "calibrated"}`` → ``{"energy", "auc", "auc_grouped"}``:
+        unaugmented public records, the given pipeline, the best pipeline. ``auc_grouped``
+        (None unless both sets' groups were given and each has 2 or more) is the AUC with
+        folds that keep each group (recording, subject) whole.
     features_ : dict
         ``{"device", "raw", "initial", "calibrated"}`` feature matrices, plus ``names``.
     scaler_ : FeatureScaler
@@ -91,7 +98,7 @@ class AugmentationFitter(BaseEstimator):
 
     def __init__(self, pipeline, search_space=None, n_iter=40, refine_fraction=0.5, n_copies=1,
                  mains_hz=50.0, whiten=True, objective="energy", classifier="logistic",
-                 random_state=None, progress=None):
+                 crop_s=None, random_state=None, progress=None):
         self.pipeline = pipeline
         self.search_space = search_space
         self.n_iter = n_iter
@@ -101,10 +108,12 @@ class AugmentationFitter(BaseEstimator):
         self.whiten = whiten
         self.objective = objective
         self.classifier = classifier
+        self.crop_s = crop_s
         self.random_state = random_state
         self.progress = progress
 
-    def fit(self, public, device, *, public_sfreq, device_sfreq, device_leads):
+    def fit(self, public, device, *, public_sfreq, device_sfreq, device_leads,
+            public_groups=None, device_groups=None):
         """Search the parameters.
 
         Parameters
@@ -117,6 +126,10 @@ class AugmentationFitter(BaseEstimator):
             Sampling rates in Hz.
         device_leads : sequence of str
             The lead each device row measures (a subset of the 12 standard leads).
+        public_groups, device_groups : sequence | None
+            The recording (or subject) each record comes from, for the grouped AUC of
+            ``distances_`` (a label found in both sets, one subject on both sides, keeps that
+            subject's records of both sets in one fold).
 
         Returns
         -------
@@ -128,6 +141,9 @@ class AugmentationFitter(BaseEstimator):
         public = np.asarray(public, dtype=np.float32)
         if public.ndim != 3 or public.shape[1] != 12:
             raise ValueError(f"public must be (n, 12, n_times) mV, got shape {public.shape}")
+        if self.crop_s is not None and not 0 < self.crop_s <= public.shape[-1] / public_sfreq:
+            raise UserError(f"crop_s must be in (0, {public.shape[-1] / public_sfreq:g}] s (the "
+                            f"public records' length), got {self.crop_s!r}")
         self.device_leads_ = [str(lead) for lead in device_leads]
         self.device_sfreq_ = float(device_sfreq)
         self.public_sfreq_ = float(public_sfreq)
@@ -146,6 +162,8 @@ class AugmentationFitter(BaseEstimator):
         self.device_records_ = device
         dev_feats, names = extract_features(device, self.device_sfreq_, self.device_leads_,
                                             mains_hz=self.mains_hz)
+        grouped = (_groups(device_groups, len(dev_feats), "device_groups"),
+                   _groups(public_groups, len(public), "public_groups"))
         raw = self._to_device(public, self.public_sfreq_, LEADS_12)
         raw_feats, _ = extract_features(raw, self.device_sfreq_, self.device_leads_,
                                         mains_hz=self.mains_hz)
@@ -218,11 +236,18 @@ class AugmentationFitter(BaseEstimator):
         aucs = {}
         for label, feats in (("raw", raw_feats), ("initial", init_feats),
                              ("calibrated", best["feats"])):
+            seed = int(rng.integers(2**31 - 1))
             aucs[label] = {
                 "energy": max(energy(feats), 0.0),
                 "auc": classifier_auc(dev_feats, feats, classifier=self.classifier,
-                                      random_state=int(rng.integers(2**31 - 1))),
+                                      random_state=seed),
+                "auc_grouped": None,
             }
+            if all(g is not None and len(set(g)) >= 2 for g in grouped):
+                pub_g = grouped[1] if label == "raw" else np.repeat(grouped[1], self.n_copies)
+                aucs[label]["auc_grouped"] = classifier_auc(
+                    dev_feats, feats, classifier=self.classifier, random_state=seed,
+                    groups_a=grouped[0], groups_b=pub_g)
         self.distances_ = aucs
         self.features_ = {"device": dev_feats, "raw": raw_feats, "initial": init_feats,
                           "calibrated": best["feats"], "names": names}
@@ -281,7 +306,20 @@ class AugmentationFitter(BaseEstimator):
             raise UserError(f"the augmented records have no lead {missing[0]!r} (they have "
                             f"{', '.join(leads)}); the device leads must be among them")
         x = x[:, [leads.index(lead) for lead in self.device_leads_]]
-        return resample(x, sfreq, self.device_sfreq_)
+        x = resample(x, sfreq, self.device_sfreq_)
+        if self.crop_s is not None:
+            x = x[..., :int(round(self.crop_s * self.device_sfreq_))]
+        return x
+
+
+def _groups(groups, n, name):
+    """Group labels as a string array of length ``n``, or None."""
+    if groups is None:
+        return None
+    groups = np.asarray(groups, dtype=str)
+    if groups.shape != (n,):
+        raise ValueError(f"{name} needs one label per record ({n}), got shape {groups.shape}")
+    return groups
 
 
 def _run(pipeline, x, sfreq, seeds):

@@ -29,11 +29,23 @@ def embed_12(x, leads):
     return derive(x8).astype(np.float32)
 
 
-def load_public(public, *, n_records, sfreq, window_s, seed=0, csv_lead="II"):
+def group_labels(ids, group_by):
+    """Group label of each window id (``file#k``): its file (``"recording"``) or the file
+    name up to its first ``_`` (``"subject"``: the wearable CSVs' ``ID_ELECTRODE_ACTIVITY``)."""
+    files = [str(i).split("#")[0] for i in ids]
+    if group_by == "recording":
+        return files
+    if group_by == "subject":
+        return [f.split("_")[0] for f in files]
+    raise UserError(f"group_by must be 'recording' or 'subject', got {group_by!r}")
+
+
+def load_public(public, *, n_records, sfreq, window_s, seed=0, csv_lead="II", with_ids=False):
     """Public 12-lead records ``(n, 12, T)`` mV and their rate.
 
     ``public`` is ``"synthetic"``, a dataset folder (PTB-XL, SPH or WFDB), or a list of record
-    files (read like device records, embedded in 12 leads).
+    files (read like device records, embedded in 12 leads). ``with_ids`` adds a fourth item,
+    the ``file#window`` (or record index) of each record.
     """
     from augment.datasets import make_reader
 
@@ -42,7 +54,8 @@ def load_public(public, *, n_records, sfreq, window_s, seed=0, csv_lead="II"):
     if isinstance(public, (list, tuple)) or Path(str(public)).is_file():
         files = list(public) if isinstance(public, (list, tuple)) else [public]
         recs = load_device_records(files, window_s=window_s, csv_lead=csv_lead)
-        return embed_12(recs.data, recs.leads), recs.sfreq, describe(recs)
+        out = embed_12(recs.data, recs.leads), recs.sfreq, describe(recs)
+        return out + (recs.ids,) if with_ids else out
     if public == "synthetic":
         reader = make_reader("synthetic", sfreq=sfreq, duration_s=window_s, n_records=n_records,
                              seed=seed)
@@ -70,7 +83,8 @@ def load_public(public, *, n_records, sfreq, window_s, seed=0, csv_lead="II"):
     if len(out) < 2:
         raise UserError(f"--public {public}: fewer than 2 readable {window_s:g}-s records "
                         f"(skipped: {len(reader.skipped)})")
-    return np.stack(out).astype(np.float32), float(sfreq), f"{len(out)} {kind} records"
+    result = np.stack(out).astype(np.float32), float(sfreq), f"{len(out)} {kind} records"
+    return result + ([f"{kind}{i}#0" for i in range(len(out))],) if with_ids else result
 
 
 def device_profile(paths, out_path, *, csv_sfreq=500.0):
@@ -90,8 +104,15 @@ def device_profile(paths, out_path, *, csv_sfreq=500.0):
 def calibrate_augmentation(*, device_records, public, pipeline, profile=None, out, report_dir,
                            budget=40, n_public=60, window_s=10.0, leads=None, activities=None,
                            csv_lead="II", mains_hz=50.0, seed=0, quiet=False, stream=None,
-                           search_space=None, objective="energy", profile_from_device=False):
+                           search_space=None, objective="energy", profile_from_device=False,
+                           group_by="recording", public_window_s=None, n_copies=1):
     """Run the whole calibration; returns the fitted :class:`AugmentationFitter`.
+
+    ``group_by`` (``"recording"``, ``"subject"`` or None) labels the windows for the grouped
+    AUC (:func:`group_labels`): its folds never split a group. ``public_window_s`` (longer
+    than ``window_s``) cuts the public records longer; after augmentation only their first
+    ``window_s`` seconds are compared (room for a time compression, a higher heart rate).
+    ``n_copies``: augmented copies of each public record per evaluation.
 
     With ``profile_from_device`` (and no ``profile``), the profile noise comes from the device
     records themselves: :func:`device_profile` writes ``<out>_profile.yaml`` first.
@@ -105,8 +126,13 @@ def calibrate_augmentation(*, device_records, public, pipeline, profile=None, ou
     dev = load_device_records(device_records, window_s=window_s, leads=leads,
                               activities=activities, csv_lead=csv_lead)
     say(f"device records: {describe(dev)}")
-    pub, pub_sfreq, pub_desc = load_public(public, n_records=n_public, sfreq=dev.sfreq,
-                                           window_s=window_s, seed=seed, csv_lead=csv_lead)
+    pub, pub_sfreq, pub_desc, pub_ids = load_public(
+        public, n_records=n_public, sfreq=dev.sfreq, window_s=public_window_s or window_s,
+        seed=seed,
+        csv_lead=csv_lead, with_ids=True)
+    groups = {} if group_by is None else {
+        "device_groups": group_labels(dev.ids, group_by),
+        "public_groups": group_labels(pub_ids, group_by)}
     say(f"public records: {pub_desc} at {pub_sfreq:g} Hz")
     if profile_from_device and profile is None:
         profile = device_profile(device_records, Path(out).with_name(
@@ -120,9 +146,10 @@ def calibrate_augmentation(*, device_records, public, pipeline, profile=None, ou
 
     fitter = AugmentationFitter(pipe, search_space=search_space, n_iter=budget,
                                 mains_hz=mains_hz, objective=objective, random_state=seed,
+                                crop_s=window_s if public_window_s else None, n_copies=n_copies,
                                 progress=progress)
     fitter.fit(pub, dev.data, public_sfreq=pub_sfreq, device_sfreq=dev.sfreq,
-               device_leads=dev.leads)
+               device_leads=dev.leads, **groups)
     bar.close()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,9 +159,11 @@ def calibrate_augmentation(*, device_records, public, pipeline, profile=None, ou
         "pipeline": f"{pipeline}" + (f" + profile {profile}" if profile else ""),
     })
     d = fitter.distances_
-    say("                 energy    AUC")
+    say("                 energy    AUC  AUC grouped")
     for label in ("raw", "initial", "calibrated"):
-        say(f"  {label:<12} {d[label]['energy']:9.3f} {d[label]['auc']:6.3f}")
+        g = d[label]["auc_grouped"]
+        say(f"  {label:<12} {d[label]['energy']:9.3f} {d[label]['auc']:6.3f}  "
+            + ("–" if g is None else f"{g:.3f}"))
     say(f"calibrated pipeline: {out}")
     say(f"report: {report}  ({time.monotonic() - t0:.1f} s)")
     return fitter

@@ -60,3 +60,35 @@ def test_scaler_and_errors():
         energy_distance(np.zeros((3, 2)), np.zeros((3, 3)))
     with pytest.raises(ValueError, match="logistic"):
         classifier_auc(np.zeros((5, 2)), np.ones((5, 2)), classifier="svm")
+
+
+def _recordings(rng, n_rec, shift, offsets):
+    """Windows of ``n_rec`` recordings (8 each): a per-recording offset (its 'heart') drawn
+    from ``offsets`` plus a small within-recording spread, plus a class ``shift``."""
+    rows, groups = [], []
+    for r in range(n_rec):
+        centre = offsets[r] + shift
+        rows.append(centre + 0.05 * rng.normal(size=(8, 3)))
+        groups += [f"rec{r}"] * 8
+    return np.vstack(rows), groups
+
+
+def test_grouped_auc_ignores_recording_identity():
+    """Two sets of recordings from one population of 'hearts': windows of a recording cluster,
+    so random folds tell the sets apart by recording identity; grouped folds do not. A real
+    class difference stays visible with grouped folds."""
+    rng = np.random.default_rng(4)
+    hearts = rng.normal(size=(12, 3))
+    a, ga = _recordings(rng, 6, 0.0, hearts[:6])
+    b, gb = _recordings(rng, 6, 0.0, hearts[6:])
+    gb = [g.replace("rec", "dev") for g in gb]
+    assert classifier_auc(a, b, random_state=0, classifier="forest", n_repeats=1) > 0.9
+    grouped = classifier_auc(a, b, random_state=0, classifier="forest", n_repeats=1,
+                             groups_a=ga, groups_b=gb)
+    assert grouped < 0.75
+    shifted = classifier_auc(a, b + 3.0, random_state=0, groups_a=ga, groups_b=gb)
+    assert shifted > 0.95
+    with pytest.raises(ValueError, match="at least 2 groups"):
+        classifier_auc(a, b, groups_a=["one"] * len(a), groups_b=gb)
+    with pytest.raises(ValueError, match="one label per row"):
+        classifier_auc(a, b, groups_a=ga[:-1], groups_b=gb)
