@@ -9,6 +9,7 @@ the samples that fall due are lost (and logged): sequence gaps on the host side 
 
 from __future__ import annotations
 
+import collections
 import signal as _signal
 import threading
 import time
@@ -24,6 +25,7 @@ FIRMWARE = "shirtecg-emulator 1"
 CYTON_BANNER = (b"OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\n"
                 b"LIS3DH Device ID: 0x33\nFirmware: v3.1.2 (shirtecg emulator)\n$$$")
 OUTBUF_LIMIT_S = 1.0  # bytes the host has not read yet, in seconds of stream, before overflow
+INDEX_BYTES = 1 << 20  # stream bytes whose frames stay indexed (far more than a pty buffers)
 
 
 class Emulator:
@@ -90,7 +92,8 @@ class Emulator:
         self.device_name = device_name
         self.link = PtyLink(link_path)
         self.totals = {"generated": 0, "sent": 0, "dropped": 0, "crc": 0, "junk_bytes": 0,
-                       "stalled": 0, "unplugged": 0, "host_closed": 0, "overflow": 0}
+                       "stalled": 0, "unplugged": 0, "host_closed": 0, "overflow": 0,
+                       "unread": 0}
         self._stop = threading.Event()
         self._thread = None
         self._timed = [list(t) + [False] for t in self.spec.timed]  # kind, at_s, dur_s, fired
@@ -101,6 +104,10 @@ class Emulator:
         self._replug_at = None
         self._pending = None  # [kind, first_sample] of samples lost while unplugged / no host
         self._out = bytearray()
+        # stream offset (bytes appended so far) and, for the last INDEX_BYTES, where each intact
+        # samples frame ends: withdrawn bytes map back to exact samples
+        self._stream_bytes = 0
+        self._index = collections.deque()  # (seq int64 array, end offset int64 array)
 
     # -- life cycle ---------------------------------------------------------------------------------
     @property
@@ -200,9 +207,9 @@ class Emulator:
                     self._idle_since = time.monotonic()
                 self.streaming = False
             elif c == "i" and self.fmt == "shirt-v1":
-                self._out += frames.shirt_v1_info(self.info())
+                self._append(frames.shirt_v1_info(self.info()))
             elif c == "v" and self.fmt == "openbci-cyton":
-                self._out += CYTON_BANNER
+                self._append(CYTON_BANNER)
         self._flush_out()
 
     def info(self):
@@ -213,6 +220,41 @@ class Emulator:
             [{"name": n, "lead": lead} for n, lead in zip(self.source.ch_names, leads)]
         return {"device": self.device_name, "firmware": FIRMWARE, "sfreq": self.sfreq,
                 "channels": channels, "gain": gain, "vref": self.vref}
+
+    def _append(self, data, seq=None, ends=None):
+        """Queue ``data``; ``seq``/``ends``: its intact samples frames and their end offsets."""
+        base = self._stream_bytes
+        self._out += data
+        self._stream_bytes += len(data)
+        if seq is not None and len(seq):
+            self._index.append((np.asarray(seq, np.int64), base + np.asarray(ends, np.int64)))
+            while self._index and self._index[0][1][-1] < self._stream_bytes - INDEX_BYTES:
+                self._index.popleft()
+
+    def _withdraw_unread(self, cause):
+        """Take back what the host has not read (pty queue + ``_out``) and log its samples.
+
+        Called right before the pty closes (unplug, end of stream): those bytes are lost, and
+        a frame whose end lies in them never reaches the host intact. Logs one ``unread``
+        record ``{first_sample, n_samples}`` per run of such samples.
+        """
+        unread = self.link.take_unread() if self.link.plugged else b""
+        n_bytes = len(unread) + len(self._out)
+        self._out.clear()
+        if n_bytes == 0:
+            return
+        cut = self._stream_bytes - n_bytes
+        lost = [seq[ends > cut] for seq, ends in self._index if ends[-1] > cut]
+        lost = np.concatenate(lost) if lost else np.zeros(0, np.int64)
+        self._index.clear()
+        breaks = np.flatnonzero(np.diff(lost) != 1) + 1
+        for run in np.split(lost, breaks) if lost.size else []:
+            self.log.write({"kind": "unread", "cause": cause, "time_s": int(run[0]) / self.sfreq,
+                            "first_sample": int(run[0]), "n_samples": int(run.size)})
+        self.totals["sent"] -= int(lost.size)
+        self.totals["unread"] += int(lost.size)
+        self.log.write({"kind": "withdrawn", "cause": cause, "time_s": self.seq / self.sfreq,
+                        "n_bytes": n_bytes, "n_samples": int(lost.size)})
 
     def _flush_out(self, wait_s=0.0):
         deadline = time.monotonic() + wait_s
@@ -243,11 +285,9 @@ class Emulator:
     def _unplug(self, ev):
         ev[3] = True
         self._flush_out(wait_s=0.5)
-        self.link.unplug(drain_timeout_s=0.5)
-        if self._out:
-            self.log.write({"kind": "discarded", "time_s": self.seq / self.sfreq,
-                            "n_bytes": len(self._out)})
-            self._out.clear()
+        self.link.wait_drained(0.5)
+        self._withdraw_unread("unplug")
+        self.link.unplug(drain_timeout_s=0.0)
         self._host_ready = False
         self._replug_at = time.monotonic() + ev[2]
         self._start_loss("unplug", extra={"down_s": ev[2]})
@@ -307,9 +347,9 @@ class Emulator:
             chunks = None if not fault.any() else \
                 [data[k * width:(k + 1) * width] for k in range(seq.size)]
         if chunks is None:
-            out = data
+            out, good, ends = data, seq, width * np.arange(1, seq.size + 1)
         else:
-            parts = []
+            parts, good, ends, offset = [], [], [], 0
             for k in range(seq.size):
                 f, frame = fault[k], chunks[k]
                 if f == 1:
@@ -325,7 +365,12 @@ class Emulator:
                     self._log_fault("junk", seq[k], 0, len(junk))
                     self.totals["junk_bytes"] += len(junk)
                     parts.append(junk)
+                    offset += len(junk)
                 parts.append(frame)
+                offset += len(frame)
+                if f != 2:
+                    good.append(seq[k])
+                    ends.append(offset)
             out = b"".join(parts)
         if len(self._out) > OUTBUF_LIMIT_S * self.sfreq * 40 * max(self.n_channels, 1):
             self.log.write({"kind": "overflow", "time_s": int(seq[0]) / self.sfreq,
@@ -334,7 +379,7 @@ class Emulator:
             self.totals["overflow"] += int(seq.size)
             return
         self.totals["sent"] += int(seq.size - np.count_nonzero(fault == 1))
-        self._out += out
+        self._append(out, good, ends)
         self._flush_out()
 
     def _log_fault(self, kind, first, n_samples, n_bytes):
@@ -346,7 +391,9 @@ class Emulator:
             self._end_loss(self.seq)
         if self._host_ready:
             self._flush_out(wait_s=0.5)
-            self.link.unplug(drain_timeout_s=0.5)  # let the host read the last frames
+            self.link.wait_drained(0.5)  # let the host read the last frames
+        self._withdraw_unread("end")  # and account for any it did not
+        self.link.unplug(drain_timeout_s=0.0)
         self.log.write({"kind": "end", "samples": self.seq,
                         "reason": self.end_reason or "stopped", **self.totals})
         self.log.close()

@@ -26,11 +26,22 @@ The fault log (``--fault-log FILE``) holds JSON lines, flushed as they happen: a
 (format, sfreq, channels, seed, scale and any gain error applied), one line per injected fault
 ``{"kind", "time_s", "first_sample", "n_samples", "n_bytes"}``, ``host_closed`` lines for samples
 not sent because no host had the port open (not injected, but lost all the same), and an ``end``
-line with the totals. Every sample the emulator generated but did not deliver is in the log, with
-one exception it cannot see: when the *host* closes the port mid-stream, the bytes already written
-but not yet read (the last tick or two, a few samples) vanish with the host's pty buffer; the
-``host_closed`` record starts after them. An emulated unplug waits until the host has read
-everything before it closes the pty, so unplug gaps are exact.
+line with the totals. Before the emulator closes the pty (an unplug, the end of the stream) it
+waits up to 0.5 s for the host to read, then takes back whatever is still unread (the pty's
+queue and its own output buffer) and logs the samples whose frames were in those bytes as
+``unread`` records ``{first_sample, n_samples}`` (one per run) plus one ``withdrawn`` record with
+the byte count: a slow host loses exactly those samples, and the log says which.
+
+Every sample the emulator generated but did not deliver is in the log, with these limits:
+
+- when the *host* closes the port mid-stream, the bytes already written but not yet read (the
+  last tick or two, a few samples) vanish with the host's pty buffer before the emulator can
+  notice; the ``host_closed`` record starts after them. The host knows them exactly (a
+  sequence gap), the emulator cannot.
+- a host that resumes reading in the few milliseconds while unread bytes are being taken back
+  could receive bytes after a taken range; the log then over-reports those samples as unread.
+- a ``crc`` or ``junk`` fault whose bytes were taken back stays logged as injected, though the
+  host's decoder never saw it.
 """
 
 from __future__ import annotations

@@ -129,6 +129,37 @@ class PtyLink:
             time.sleep(0.005)
             empty = empty + 1 if self.pending_for_host() == 0 else 0
 
+    def take_unread(self, settle_s=0.01):
+        """Read (and so withdraw) the bytes the host has not read yet; returns them.
+
+        Called just before an unplug: whatever this returns never reaches the host, so the
+        caller knows exactly which bytes (and samples) were lost. Bytes written to the master
+        reach the slave's queue through the kernel's flip buffer a moment later, so reading
+        stops only after two empty readings ``settle_s`` apart.
+        """
+        if self.master is None or self.slave_name is None:
+            return b""
+        try:
+            fd = os.open(self.slave_name, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            return b""
+        taken, empty = bytearray(), 0
+        try:
+            while empty < 2:
+                try:
+                    data = os.read(fd, 1 << 16)
+                except (BlockingIOError, OSError):
+                    data = b""
+                if data:
+                    taken += data
+                    empty = 0
+                else:
+                    empty += 1
+                    time.sleep(settle_s)
+        finally:
+            os.close(fd)
+        return bytes(taken)
+
     def write(self, data):
         """Write as much of ``data`` as the pty takes now; returns the number of bytes written."""
         if self.master is None or not data:

@@ -192,7 +192,7 @@ def read_fault_log(path):
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
-LOSS_KINDS = ("drop", "crc", "stall", "unplug", "host_closed", "overflow")
+LOSS_KINDS = ("drop", "crc", "stall", "unplug", "host_closed", "overflow", "unread")
 
 
 def logged_lost(log, n_times):

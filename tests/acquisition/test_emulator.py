@@ -17,7 +17,7 @@ from acquisition.emulator import Emulator, FaultSpec, PlaybackSource, SyntheticS
 from shirtecg_common.errors import UserError
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX pseudo-terminals")
-LOSS_KINDS = ("drop", "crc", "stall", "unplug", "host_closed", "overflow")
+LOSS_KINDS = ("drop", "crc", "stall", "unplug", "host_closed", "overflow", "unread")
 
 
 def host_read(port, dec, max_s, start=b"ib", until_seq=None, done=lambda: False):

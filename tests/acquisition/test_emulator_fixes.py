@@ -73,3 +73,48 @@ def test_emulator_that_no_host_starts_exits_after_the_idle_timeout(tmp_path):
     end = [json.loads(line) for line in log.read_text().splitlines()][-1]
     assert end["kind"] == "end" and end["reason"] == "idle_timeout" and end["sent"] == 0
     assert parse([]).idle_timeout == 60.0
+
+
+def test_bytes_the_host_never_read_at_an_unplug_are_logged_as_samples(tmp_path):
+    """A host that stops reading before an unplug: every sample it missed is in the fault log."""
+    from acquisition.decoders import scale_from_gain
+    from acquisition.emulator import Emulator, SyntheticSource
+
+    log = tmp_path / "f.jsonl"
+    src = SyntheticSource("sitting", 4, 500.0, scale_from_gain(6, 2.4, 4), random_state=1)
+    emu = Emulator("shirt-v1", src, seconds=1.6, faults="drop=0.05,unplug=0.2@0.5",
+                   fault_log=log, random_state=2, linger_s=0.3)
+    with emu:
+        stale = serial.serial_for_url(emu.port, timeout=0.02)
+        stale.write(b"b")
+        time.sleep(1.2)  # read nothing: the unplug (at 0.5 s + 0.5 s drain wait) finds it all
+        stale.close()
+        dec, seqs = get_decoder("shirt-v1"), []
+        t_end = time.monotonic() + 4
+        while time.monotonic() < t_end and not (seqs and seqs[-1][-1] >= emu.n_total - 1):
+            try:
+                ser = serial.serial_for_url(emu.port, timeout=0.02)
+            except serial.SerialException:
+                time.sleep(0.02)
+                continue
+            ser.write(b"b")
+            try:
+                while time.monotonic() < t_end:
+                    block = dec.feed(ser.read(ser.in_waiting or 1))
+                    if len(block):
+                        seqs.append(block.seq)
+                        if block.seq[-1] >= emu.n_total - 1:
+                            break
+            except serial.SerialException:
+                dec.reset()
+            ser.close()
+    recs = [json.loads(line) for line in log.read_text().splitlines()]
+    keep = np.ones(emu.n_total, bool)
+    for r in recs:
+        if r["kind"] in ("drop", "crc", "unplug", "unread"):
+            keep[r["first_sample"]:r["first_sample"] + r["n_samples"]] = False
+    unread = sum(r["n_samples"] for r in recs if r["kind"] == "unread")
+    assert unread > 200  # nearly all of the first 250 samples sat unread in the pty
+    np.testing.assert_array_equal(np.concatenate(seqs), np.flatnonzero(keep))
+    assert recs[-1]["unread"] == unread
+    assert recs[-1]["sent"] == np.flatnonzero(keep).size

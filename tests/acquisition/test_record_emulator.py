@@ -149,17 +149,6 @@ def test_faults_are_counted_exactly_and_unplug_continues_the_file(sessions):
     assert n == 1200
     lost = logged_lost(log, n)
     data = raw.get_data(picks="all")
-    for rec in log:
-        if rec["kind"] == "discarded":
-            # At an unplug the emulator drops bytes the host had not read within 0.5 s (a
-            # loaded machine); it logs their size, not their samples: they are the frames
-            # right before the unplug, so widen the truth by at most that many frames.
-            unplug = next(r for r in log if r["kind"] == "unplug")
-            n_max = rec["n_bytes"] // (4 + 7 + 3 * 4 + 2) + 1
-            first = unplug["first_sample"]
-            extra = ~np.isfinite(data[0, first - n_max:first])
-            assert np.all(np.diff(extra.astype(int)) >= 0)  # one run, ending at the unplug
-            lost[first - n_max:first] |= extra
     kinds = [r["kind"] for r in log]
     c = m["counts"]
     journal = sessions["faults"].with_name("faults.journal.jsonl").read_text()
@@ -172,8 +161,8 @@ def test_faults_are_counted_exactly_and_unplug_continues_the_file(sessions):
     assert c["junk_bytes"] == sum(r["n_bytes"] for r in log if r["kind"] == "junk") > 0, why
     assert c["lost_samples"] == int(lost.sum()), why
     end = log[-1]
-    if "discarded" not in kinds:  # every frame the emulator sent intact was decoded
-        assert end["kind"] == "end" and c["frames"] == end["sent"] - end["crc"], why
+    # every frame the emulator sent intact was decoded (unread ones are not counted as sent)
+    assert end["kind"] == "end" and c["frames"] == end["sent"] - end["crc"], why
     assert c["reconnects"] == kinds.count("unplug") + kinds.count("stall") == 2, why
     assert 0 < c["resyncs"] <= kinds.count("crc") + kinds.count("junk"), why
     assert m["gaps"] == [{"first_sample": a, "n_samples": b} for a, b in gap_list(~lost)]
