@@ -124,7 +124,9 @@ def build_emulator(args):
             vpc_ch = scale_from_gain(gain, vref, n_ch)
         else:
             vpc_ch = np.atleast_1d(np.asarray(vpc, float))
-            if vpc_ch.size not in (1, n_ch):  # a per-channel device scale for another count
+            if vpc_ch.size > n_ch:  # --channels N keeps the device's first N channels
+                vpc_ch = vpc_ch[:n_ch]
+            elif vpc_ch.size not in (1, n_ch):  # more channels than the device lists
                 vpc_ch = np.full(1, vpc_ch.mean())
             vpc_ch = np.broadcast_to(vpc_ch, (n_ch,)).copy()
             gain, vref = gain_vref_for(vpc_ch, vref)
@@ -135,8 +137,8 @@ def build_emulator(args):
                               amplitude_mv=args.test_amplitude_mv, freq_hz=args.test_freq_hz,
                               highpass_hz=args.highpass_hz, lowpass_hz=args.lowpass_hz,
                               line_freq=args.line_freq)
-        if dev is not None and dev.n_channels == n_ch:  # the device's own names and leads
-            src.ch_names, src.leads = list(dev.ch_names), list(dev.leads)
+        if dev is not None and n_ch <= dev.n_channels:  # the device's own names and leads
+            src.ch_names, src.leads = list(dev.ch_names[:n_ch]), list(dev.leads[:n_ch])
     emu = Emulator(fmt, src, seconds=args.seconds, faults=args.faults, fault_log=args.fault_log,
                    random_state=args.seed + 1, gain=gain, vref=vref,
                    counter=not args.no_counter, link_path=args.link, linger_s=args.linger,
@@ -174,6 +176,7 @@ def emulate_command(args) -> int:
               "exiting", file=sys.stderr)
     t = emu.totals
     print(f"sent {t['sent']} of {t['generated']} samples (dropped {t['dropped']}, crc {t['crc']}, "
-          f"stalled {t['stalled']}, unplugged {t['unplugged']}, no host {t['host_closed']})",
+          f"stalled {t['stalled']}, unplugged {t['unplugged']}, no host {t['host_closed']}, "
+          f"unread {t['unread']})",
           file=sys.stderr)
     return 0

@@ -60,6 +60,10 @@ def test_device_yaml_sets_names_leads_rate_and_scale(tmp_path):
         np.testing.assert_allclose(settings.volts_per_count, [1e-7, 2e-7, 4e-7], rtol=1e-6)
     finally:
         emu.stop()
+    two = build_emulator(parse(["--device", str(dev), "--channels", "2", "--seconds", "1"]))
+    two.link.close()
+    assert two.source.ch_names == ["I", "II"] and two.source.leads == ["I", "II"]
+    np.testing.assert_allclose(two.source.volts_per_count, [1e-7, 2e-7])
 
 
 def test_emulator_that_no_host_starts_exits_after_the_idle_timeout(tmp_path):
