@@ -9,8 +9,6 @@ from augment.transforms._common import (
     check_count,
     check_leads,
     check_pair,
-    distinct_choice,
-    signed_uniform,
 )
 from augment.transforms._geometry import correction_matrix, rotation_about
 from augment.transforms._linear import BaseLinearTransform
@@ -66,17 +64,29 @@ class LeadVectorRotation(BaseLinearTransform):
     def randomize_parameters(self, x, sfreq, rngs):
         idx = check_leads(self, "leads", self.leads, _leads.INDEPENDENT_LEADS)
         lo, hi = check_count(self, "n_leads", self.n_leads, len(idx))
-        angles = np.zeros((len(rngs), 8))
-        axes = np.zeros((len(rngs), 8, 3))
-        unit_rows = _leads.DOWER / np.linalg.norm(_leads.DOWER, axis=1, keepdims=True)
+        n, k = len(rngs), len(idx)
+        # two generator calls per record (count, lead order, |θ|, sign; axis directions),
+        # the rest vectorized over the batch
+        u = np.empty((n, 1 + k + 2 * hi))
+        g = np.empty((n, hi, 3))
         for i, rng in enumerate(rngs):
-            chosen = distinct_choice(rng, idx, rng.integers(lo, hi + 1))
-            angles[i, chosen] = signed_uniform([rng], self.min_angle_deg, self.max_angle_deg,
-                                               len(chosen))[0]
-            u = rng.normal(size=(len(chosen), 3))
-            c = unit_rows[chosen]
-            u -= np.sum(u * c, axis=1, keepdims=True) * c  # perpendicular to the lead vector
-            axes[i, chosen] = u / np.linalg.norm(u, axis=1, keepdims=True)
+            u[i] = rng.random(u.shape[1])
+            g[i] = rng.standard_normal((hi, 3))
+        counts = lo + np.minimum((u[:, 0] * (hi - lo + 1)).astype(np.intp), hi - lo)
+        leads = np.asarray(idx)[np.argsort(u[:, 1:1 + k], axis=1)[:, :hi]]  # (n, hi) distinct
+        low, high = self.min_angle_deg, self.max_angle_deg
+        mag = low + (high - low) * u[:, 1 + k:1 + k + hi]
+        signed = np.where(u[:, 1 + k + hi:] < 0.5, -mag, mag)
+        unit_rows = _leads.DOWER / np.linalg.norm(_leads.DOWER, axis=1, keepdims=True)
+        c = unit_rows[leads]  # (n, hi, 3)
+        g -= np.sum(g * c, axis=-1, keepdims=True) * c  # perpendicular to the lead vector
+        g /= np.linalg.norm(g, axis=-1, keepdims=True)
+        used = np.arange(hi)[None, :] < counts[:, None]
+        rec = np.broadcast_to(np.arange(n)[:, None], used.shape)[used]
+        angles = np.zeros((n, 8))
+        axes = np.zeros((n, 8, 3))
+        angles[rec, leads[used]] = signed[used]
+        axes[rec, leads[used]] = g[used]
         return {"angle_deg": angles, "axis": axes}
 
     def lead_matrices(self, params):
