@@ -11,7 +11,10 @@
    energy distance before/after.
 4. Real data (``../shared/data/wearable_motion_artifacts``): augmentation of the gel-electrode
    rest recordings (01_01_klud, 03_01_klud) calibrated toward the textile-electrode recordings
-   of arm movement, walking and running (01_03_*, 03_03_*), 5-s windows, lead II.
+   of arm movement, walking and running (01_03_*, 03_03_*), 5-s windows, lead II; with a
+   searched high-pass corner, with a heart-rate change, within each subject, and toward the
+   gel/moving recordings. AUC with random folds and with folds by subject (train on one
+   subject, test on the other).
 5. ``--demo``: wall time of ``shirtecg demo``.
 """
 
@@ -178,6 +181,26 @@ def bench_synthetic_truth(quick):
               f"{len(f.history_)} | {time.perf_counter() - t0:.1f} |")
 
 
+def _with_highpass(text):
+    """MOTION_YAML with the front end's high-pass corner searched too (electrode-skin coupling:
+    a higher corner would distort QRS/ST the way a high-impedance contact can)."""
+    text = text.replace("params: {p: 1.0, lowpass_hz: 150.0, lowpass_order: 2}",
+                        "params: {p: 1.0, highpass_hz: 0.05, lowpass_hz: 150.0, "
+                        "lowpass_order: 2}")
+    return text + "  frequency_response__highpass_hz: [0.05, 15.0]\n"
+
+
+def _with_heart_rate(text):
+    """MOTION_YAML with a time compression first: moving raises the heart rate (gel/rest 78–85
+    bpm, textile/moving 98–154 bpm in these files). TimeStretch's sign is random, so half the
+    records are slowed instead (a one-sided option would be an augment change)."""
+    step = ("  - class: TimeStretch\n"
+            "    params: {p: 1.0, min_stretch_pct: 0.0, max_stretch_pct: 10.0}\n")
+    return (text.replace("transforms:\n", "transforms:\n" + step, 1)
+            + "  time_stretch__min_stretch_pct: [0.0, 50.0]\n"
+              "  time_stretch__max_stretch_pct: [0.0, 50.0]\n")
+
+
 def bench_real(budget):
     from calibration.run_augment import calibrate_augmentation
 
@@ -186,40 +209,56 @@ def bench_real(budget):
     if not w.is_dir():
         print(f"\n(real data skipped: {w} not found)")
         return
-    public = [w / "01" / "01_01_klud.csv", w / "03" / "03_01_klud.csv"]
-    moving = ("ruky", "chodza", "beh")
+    both, moving = ("01", "03"), ("ruky", "chodza", "beh")
+    hr = {"public_window_s": 10.0, "n_copies": 2}
+    # (title, subjects, device electrode, pipeline YAML, options)
     scenarios = [
-        ("gel/rest → textile/moving (the task)", "03", False),
-        ("same + profile noise from the textile records (noise_from_ecg)", "03", True),
-        ("gel/rest → gel/moving (motion only, same electrodes)", "01", False),
+        ("gel/rest → textile/moving (the task)", both, "03", MOTION_YAML, {}),
+        ("same + tunable high-pass corner", both, "03", _with_highpass(MOTION_YAML), {}),
+        ("same + heart rate (TimeStretch; 10-s public windows, first 5 s compared)", both, "03",
+         _with_heart_rate(MOTION_YAML), hr),
+        ("same + profile noise from the textile records (noise_from_ecg)", both, "03",
+         _with_profile_step(MOTION_YAML), {"profile_from_device": True}),
+        ("within subject 01: gel/rest → textile/moving", ("01",), "03", MOTION_YAML, {}),
+        ("within subject 03: gel/rest → textile/moving", ("03",), "03", MOTION_YAML, {}),
+        ("within subject 01, + heart rate", ("01",), "03", _with_heart_rate(MOTION_YAML), hr),
+        ("within subject 03, + heart rate", ("03",), "03", _with_heart_rate(MOTION_YAML), hr),
+        ("gel/rest → gel/moving (motion only, same electrodes)", both, "01", MOTION_YAML, {}),
     ]
     print(f"\n| wearable data, lead II, 5-s windows, budget {budget} | public records | "
-          "energy distance | AUC | AUC − 0.5 |")
-    print("|---|---|---:|---:|---:|")
+          "energy distance | AUC | AUC − 0.5 | AUC, folds by subject |")
+    print("|---|---|---:|---:|---:|---:|")
     notes = []
-    for title, electrode, from_device in scenarios:
-        device = [w / s / f"{s}_{electrode}_{a}.csv" for s in ("01", "03") for a in moving]
+    for title, subjects, electrode, text, options in scenarios:
+        device = [w / s / f"{s}_{electrode}_{a}.csv" for s in subjects for a in moving]
+        public = [w / s / f"{s}_01_klud.csv" for s in subjects]
         with tempfile.TemporaryDirectory() as tmp:
             yml = Path(tmp) / "motion.yaml"
-            yml.write_text(_with_profile_step(MOTION_YAML) if from_device else MOTION_YAML)
+            yml.write_text(text)
             t0 = time.perf_counter()
             f = calibrate_augmentation(device_records=[str(p) for p in device],
                                        public=[str(p) for p in public], pipeline=str(yml),
                                        out=Path(tmp) / "cal.yaml",
                                        report_dir=Path(tmp) / "report", budget=budget,
-                                       window_s=5.0, quiet=True,
-                                       profile_from_device=from_device)
+                                       window_s=5.0, quiet=True, group_by="subject",
+                                       **options)
             wall = time.perf_counter() - t0
         d = f.distances_
-        for label, text in (("raw", "gel/rest, not augmented"),
+        for label, what in (("raw", "gel/rest, not augmented"),
                             ("initial", "motion pipeline as written"),
                             ("calibrated", "motion pipeline calibrated")):
-            print(f"| {title} | {text} | {d[label]['energy']:.3f} | {d[label]['auc']:.3f} | "
-                  f"{d[label]['auc'] - 0.5:+.3f} |")
+            g = d[label]["auc_grouped"]
+            print(f"| {title} | {what} | {d[label]['energy']:.3f} | {d[label]['auc']:.3f} | "
+                  f"{d[label]['auc'] - 0.5:+.3f} | {'–' if g is None else f'{g:.3f}'} |")
+        p = f.best_params_
+        extra = "".join(f"; {k} {p[k]:.3g}" for k in ("frequency_response__highpass_hz",
+                                                      "time_stretch__min_stretch_pct",
+                                                      "time_stretch__max_stretch_pct")
+                        if k in p)
         notes.append(f"{title}: {len(f.features_['device'])} device windows, "
-                     f"{len(f.features_['raw'])} public windows, {wall:.0f} s; most different "
-                     "after calibration: " + ", ".join(f"{n} {v:+.2f} SD"
-                                                      for n, v in f.feature_differences()[:3]))
+                     f"{len(f.features_['calibrated'])} augmented public windows, {wall:.0f} s"
+                     f"{extra}; most different after calibration: "
+                     + ", ".join(f"{n} {v:+.2f} SD" for n, v in f.feature_differences()[:3]))
     print()
     for n in notes:
         print(f"- {n}")
