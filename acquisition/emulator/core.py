@@ -193,6 +193,8 @@ class Emulator:
             self.link.plug()
         cmds = self.link.read_commands(self.chunk_s if not self._out else 0.0)
         if cmds is None:  # nobody holds the port open (select returns at once: wait here)
+            if self._host_ready:
+                self._log_host_left()
             self._host_ready = False
             self._stop.wait(self.chunk_s)
             return
@@ -230,6 +232,23 @@ class Emulator:
             self._index.append((np.asarray(seq, np.int64), base + np.asarray(ends, np.int64)))
             while self._index and self._index[0][1][-1] < self._stream_bytes - INDEX_BYTES:
                 self._index.popleft()
+
+    def _log_host_left(self):
+        """The host closed the port: log the last sample written to it (known exactly).
+
+        Samples up to it that the host had not read yet vanished with its pty buffer (the host
+        sees them as a sequence gap; the emulator cannot count them); later ones are either
+        still queued here for the next host or logged as ``host_closed``.
+        """
+        written = self._stream_bytes - len(self._out)
+        last = None
+        for seq, ends in reversed(self._index):
+            done = seq[ends <= written]
+            if done.size:
+                last = int(done[-1])
+                break
+        self.log.write({"kind": "host_left", "time_s": self.seq / self.sfreq,
+                        "last_written_sample": last, "queued_bytes": len(self._out)})
 
     def _withdraw_unread(self, cause):
         """Take back what the host has not read (pty queue + ``_out``) and log its samples.
@@ -292,9 +311,9 @@ class Emulator:
         self._replug_at = time.monotonic() + ev[2]
         self._start_loss("unplug", extra={"down_s": ev[2]})
 
-    def _start_loss(self, kind, extra=None):
+    def _start_loss(self, kind, extra=None, first=None):
         if self._pending is None:
-            self._pending = [kind, self.seq, extra or {}]
+            self._pending = [kind, self.seq if first is None else int(first), extra or {}]
 
     def _end_loss(self, first_sent):
         if self._pending is None:
@@ -328,8 +347,8 @@ class Emulator:
                 self.totals["stalled"] += e - s
             send &= ~inside
         if not (self._host_ready and self.link.plugged):
-            if send.any():
-                self._start_loss("host_closed")
+            if send.any():  # lost from this block's first unsent sample on, not from its end
+                self._start_loss("host_closed", first=seq[send][0])
             return
         if not send.any():
             return

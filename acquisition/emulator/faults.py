@@ -36,8 +36,10 @@ Every sample the emulator generated but did not deliver is in the log, with thes
 
 - when the *host* closes the port mid-stream, the bytes already written but not yet read (the
   last tick or two, a few samples) vanish with the host's pty buffer before the emulator can
-  notice; the ``host_closed`` record starts after them. The host knows them exactly (a
-  sequence gap), the emulator cannot.
+  notice. The emulator logs a ``host_left`` record with ``last_written_sample`` (exact): the
+  vanished samples lie at or before it, every later one is either still queued for the next
+  host or in the ``host_closed`` record that follows. Which of the written ones the host had
+  read only the host knows (a sequence gap on its side).
 - a host that resumes reading in the few milliseconds while unread bytes are being taken back
   could receive bytes after a taken range; the log then over-reports those samples as unread.
 - a ``crc`` or ``junk`` fault whose bytes were taken back stays logged as injected, though the

@@ -122,3 +122,30 @@ def test_bytes_the_host_never_read_at_an_unplug_are_logged_as_samples(tmp_path):
     np.testing.assert_array_equal(np.concatenate(seqs), np.flatnonzero(keep))
     assert recs[-1]["unread"] == unread
     assert recs[-1]["sent"] == np.flatnonzero(keep).size
+
+
+def test_host_that_closes_the_port_is_logged_with_the_last_sample_written(tmp_path):
+    """host_left: the last sample written before the host closed, then host_closed after it."""
+    from acquisition.decoders import scale_from_gain
+    from acquisition.emulator import Emulator, SyntheticSource
+
+    log = tmp_path / "f.jsonl"
+    src = SyntheticSource("rest", 2, 500.0, scale_from_gain(6, 2.4, 2), random_state=1)
+    emu = Emulator("shirt-v1", src, seconds=0.8, fault_log=log, linger_s=0.1)
+    with emu:
+        ser = serial.serial_for_url(emu.port, timeout=0.02)
+        ser.write(b"b")
+        dec, got = get_decoder("shirt-v1"), []
+        t_end = time.monotonic() + 0.3
+        while time.monotonic() < t_end:
+            got.append(dec.feed(ser.read(ser.in_waiting or 1)).seq)
+        ser.close()
+        emu._thread.join(5)
+    recs = [json.loads(line) for line in log.read_text().splitlines()]
+    left = next(r for r in recs if r["kind"] == "host_left")
+    closed = next(r for r in recs if r["kind"] == "host_closed")
+    last_got = int(np.concatenate(got)[-1])
+    assert left["last_written_sample"] >= last_got  # the host read up to it at most
+    assert left["last_written_sample"] - last_got < 50  # at most a tick or two in its buffer
+    assert closed["first_sample"] == left["last_written_sample"] + 1 + left["queued_bytes"] // 13
+    assert closed["first_sample"] + closed["n_samples"] == emu.n_total
