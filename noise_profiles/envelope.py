@@ -87,7 +87,7 @@ def disabled(n_bands=N_BANDS):
                 env_enabled=0)
 
 
-def fit(segments, sfreq, split_hz, surrogate):
+def fit(segments, sfreq, split_hz, surrogate, labels=None):
     """Fit one envelope per band.
 
     Parameters
@@ -96,6 +96,10 @@ def fit(segments, sfreq, split_hz, surrogate):
         Clean data segments.
     surrogate : ndarray (n_ch, n)
         Stationary Gaussian noise drawn from the fitted CSD (the natural RMS fluctuation).
+    labels : list of (ndarray of int | None) | None
+        Regime of each ``ENV_WIN_S`` window per segment (:mod:`noise_profiles.regimes`):
+        the envelope then keeps only what varies within a regime (each regime's mean
+        log-RMS is taken out; the regime switch itself is modelled elsewhere).
 
     Returns
     -------
@@ -111,6 +115,8 @@ def fit(segments, sfreq, split_hz, surrogate):
         seqs = log_envelope(segments, sfreq, lo, hi, win_s)
         if sum(len(s) for s in seqs) < MIN_WINDOWS:
             return disabled()
+        if labels is not None:
+            seqs = _within_regime(seqs, [lab for lab in labels if lab is not None])
         e = np.concatenate(seqs)
         nat = log_envelope([surrogate], sfreq, lo, hi, win_s)
         var0 = float(np.var(nat[0])) if nat and len(nat[0]) > 2 else 0.0
@@ -133,6 +139,13 @@ def fit(segments, sfreq, split_hz, surrogate):
         out["env_corr"][:k, :k] = _nearest_correlation(c)
     out["env_enabled"] = 1
     return out
+
+
+def _within_regime(seqs, labels):
+    """Log-RMS sequences with each regime's mean taken out."""
+    e, lab = np.concatenate(seqs), np.concatenate([lb[: len(s)] for s, lb in zip(seqs, labels)])
+    means = {r: e[lab == r].mean() for r in np.unique(lab)}
+    return [s - np.array([means[r] for r in lb[: len(s)]]) for s, lb in zip(seqs, labels)]
 
 
 def _nearest_correlation(c):

@@ -16,7 +16,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from noise_profiles import envelope, events, lines, periodic, powerline, spectral, var_model
+from noise_profiles import (envelope, events, lines, periodic, powerline, regimes, spectral,
+                            var_model)
 from noise_profiles.bank import NoiseBank
 from noise_profiles.sessions import collect_blocks, read_sessions, runs_of
 from shirtecg_common.errors import UserError
@@ -52,6 +53,10 @@ class NoiseProfile(BaseEstimator):
         sinusoids instead of Gaussian noise (:mod:`noise_profiles.lines`).
     events : bool
         Detect flat lines, railing and baseline steps, and re-inject them.
+    regimes : bool
+        When the recording switches between quiet spells and bursts (bimodal high-band
+        level), give each regime its own CSD above ``split_hz`` and switch between them
+        with the recorded dwell times (:mod:`noise_profiles.regimes`; spectral model only).
     var_max_order : int
         Largest VAR order tried (``model="var"``); the order is chosen by ``var_ic``.
     var_ic : {"aic", "bic"}
@@ -74,7 +79,7 @@ class NoiseProfile(BaseEstimator):
 
     def __init__(self, model="spectral", activities=None, nperseg_s=32.0, smoothing=0.05,
                  split_hz=1.0, envelope=True, periodic=True, events=True, var_max_order=40,
-                 var_ic="aic"):
+                 var_ic="aic", regimes=True):
         self.model = model
         self.activities = activities
         self.nperseg_s = nperseg_s
@@ -85,6 +90,7 @@ class NoiseProfile(BaseEstimator):
         self.events = events
         self.var_max_order = var_max_order
         self.var_ic = var_ic
+        self.regimes = regimes
 
     # ------------------------------------------------------------------ fit
     def fit(self, sessions, y=None):
@@ -171,14 +177,60 @@ class NoiseProfile(BaseEstimator):
         if self.model == "var":
             state.update(var_model.fit(clean, sfreq, self.split_hz, self.var_max_order,
                                        self.var_ic))
+        state.update(regimes.disabled(n_ch))
+        labels = None
+        if self.regimes and self.model == "spectral":
+            found, labels = self._fit_regimes(clean, sfreq, state["freqs"], state["csd"])
+            state.update(found)
         env = envelope.disabled()
         if self.envelope:
             n_sur = min(sum(s.shape[1] for s in clean), int(600 * sfreq))
             f, c, L, _ = self._spectrum(state)
             sur, _ = spectral.synthesize(f, c, L, n_sur, sfreq, np.random.default_rng(0))
-            env = envelope.fit(clean, sfreq, self.split_hz, sur)
+            env = envelope.fit(clean, sfreq, self.split_hz, sur, labels)
         state.update(env)
         return state
+
+    def _fit_regimes(self, clean, sfreq, freqs, csd):
+        """Quiet and burst CSDs (on the model grid) and dwell times, and the window
+        labels; ``({}, None)`` when the recording does not hold two regimes."""
+        labels = regimes.detect(clean, sfreq, self.split_hz)
+        if labels is None:
+            return {}, None
+        n_win = [sum(int(np.sum(lab == r)) for lab in labels if lab is not None)
+                 for r in (regimes.QUIET, regimes.BURST)]
+        dwell, n_runs = regimes.dwell_quantiles(labels)
+        if min(n_win) < regimes.MIN_WINDOWS or min(n_runs) < regimes.MIN_RUNS:
+            return {}, None
+        if min(np.median(dwell, axis=1)) < regimes.MIN_MEDIAN_DWELL_S:
+            return {}, None
+        fraction = regimes.mean_weight(dict(regime_dwell_s=dwell,
+                                            regime_fraction=regimes.burst_fraction(dwell)))
+        # only the band above split_hz switches: high-passed first, so the short frames'
+        # leakage of the (much larger) baseline wander stays out
+        high = [envelope.highpass(c, sfreq, self.split_hz) for c in clean]
+        per, n_frames = [None] * 3, [0] * 3
+        for r in (regimes.QUIET, regimes.BURST):
+            f, raw, k = regimes.regime_csds(high, labels, sfreq, regimes.frame_s(dwell, r))
+            per[r], n_frames[r] = _interp_csd(freqs, f, raw[r]), k[r]
+            if r == regimes.QUIET:      # the same estimator on all frames (detail transfer)
+                per[2], n_frames[2] = _interp_csd(freqs, f, raw[2]), k[2]
+        if min(n_frames) < MIN_AVERAGES:
+            return {}, None
+        # the regime CSDs come from short (coarse) frames of notched data. Per channel and
+        # frequency: the quiet CSD takes the fine detail of the full (line-free) CSD
+        # relative to the same coarse estimator on all frames; the burst CSD is then
+        # scaled so that the time-weighted mix matches the full CSD (the burst profile
+        # of the weights need not hold exactly the recorded burst energy)
+        full = np.real(np.einsum("fii->fi", csd))
+        diag = [np.maximum(np.real(np.einsum("fii->fi", c)), 1e-300) for c in per]
+        d_q = np.clip(np.sqrt(full / diag[2]), 0.01, 100.0)
+        rest = full - (1 - fraction) * d_q ** 2 * diag[0]
+        d_b = np.sqrt(np.clip(rest / (fraction * diag[1]), 0.01, 100.0))
+        scaled = np.stack([c * d[:, :, None] * d[:, None, :]
+                           for c, d in ((per[0], d_q), (per[1], d_b))])
+        return dict(regime_enabled=1, regime_fraction=float(fraction), regime_dwell_s=dwell,
+                    regime_freqs=freqs, regime_csd=scaled), labels
 
     def _raw_csd(self, clean, clean_blocks, sfreq):
         """Welch over the clean stretches; lag products over the gaps when the stretches
@@ -212,6 +264,14 @@ class NoiseProfile(BaseEstimator):
             else:
                 freqs, csd = var_model.implied_csd(state, self.sfreq_, self.split_hz)
             cache[key] = (freqs, csd, spectral.factor_csd(csd)[0], {})
+        return cache[key]
+
+    def _regime_spectrum(self, state, regime):
+        key = (id(state), regime)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            csd = state["regime_csd"][regime]
+            cache[key] = (state["regime_freqs"], csd, spectral.factor_csd(csd)[0], {})
         return cache[key]
 
     def _state(self, activity):
@@ -255,10 +315,26 @@ class NoiseProfile(BaseEstimator):
         spectral.check_rate(float(sfreq), self.sfreq_, allow_empty_band)
         rng = check_random_state(random_state)
         freqs, csd, factor, per_length = self._spectrum(state)
-        if int(state["env_enabled"]):
-            bands = envelope.band_edges(self.split_hz, self.sfreq_)
+        bands = envelope.band_edges(self.split_hz, self.sfreq_)
+        edges = [lo for lo, _ in bands]
+        if int(state.get("regime_enabled", 0)):
+            # below split_hz: the stationary full model; above: the cross-faded regimes
+            parts = list(spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng,
+                                             split_hz=edges, cache=per_length))
+            w = regimes.weights(state, n_times, sfreq, rng)
+            for b in range(1, len(parts)):
+                parts[b] = 0.0
+            for r, gain in ((regimes.QUIET, np.sqrt(1 - w)), (regimes.BURST, np.sqrt(w))):
+                f_r, c_r, l_r, cache_r = self._regime_spectrum(state, r)
+                per_band = spectral.synthesize(f_r, c_r, l_r, n_times, sfreq, rng,
+                                               split_hz=edges, cache=cache_r)
+                for b in range(1, len(parts)):
+                    parts[b] = parts[b] + gain * per_band[b]
+            g = envelope.synthesize(state, n_times, sfreq, rng, len(bands))
+            x = parts[0] + sum(g[b] * parts[b + 1] for b in range(len(bands)))
+        elif int(state["env_enabled"]):
             parts = spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng,
-                                        split_hz=[lo for lo, _ in bands], cache=per_length)
+                                        split_hz=edges, cache=per_length)
             g = envelope.synthesize(state, n_times, sfreq, rng, len(bands))
             x = parts[0] + sum(g[b] * parts[b + 1] for b in range(len(bands)))
         else:
@@ -322,6 +398,15 @@ def _notch(seg, sfreq, harmonics):
             b, a = scipy.signal.iirnotch(fh, 30.0, fs=sfreq)
             seg = scipy.signal.filtfilt(b, a, seg, axis=1)
     return seg
+
+
+def _interp_csd(freqs, f, csd):
+    """Linear interpolation of a CSD onto ``freqs`` (element-wise: stays Hermitian PSD)."""
+    flat = csd.reshape(len(f), -1)
+    out = np.empty((len(freqs), flat.shape[1]), complex)
+    for j in range(flat.shape[1]):
+        out[:, j] = np.interp(freqs, f, flat[:, j].real) + 1j * np.interp(freqs, f, flat[:, j].imag)
+    return out.reshape((len(freqs),) + csd.shape[1:])
 
 
 def fit(sessions, activities=None, model="spectral", **params):

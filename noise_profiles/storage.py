@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from noise_profiles import envelope
+from noise_profiles import envelope, regimes
 from shirtecg_common.config import check_keys, dump_yaml, load_yaml
 from shirtecg_common.errors import ConfigError
 
-SCHEMA = "shirtecg-noise-profile/1"
+SCHEMA = "shirtecg-noise-profile/2"
+#: older schemas still read: /1 has no regimes (loaded with the regime model off)
+OLD_SCHEMAS = ("shirtecg-noise-profile/1",)
 SEP = "::"
 TOP_KEYS = ("schema", "params", "sfreq", "units", "channels", "provenance", "arrays",
             "content_hash", "activities")
@@ -32,13 +34,19 @@ COMMON_ARRAYS = {
     "env_acf": (envelope.N_BANDS, envelope.ACF_LAGS),
     "env_corr": (envelope.N_BANDS, envelope.N_BANDS),
     "env_sigma_ln": (envelope.N_BANDS,), "env_natural_sigma_ln": (envelope.N_BANDS,),
+    "regime_dwell_s": (2, regimes.N_DWELL_QUANTILES), "regime_freqs": ("G",),
+    "regime_csd": (2, "G", "C", "C"),
 }
+#: fields added by schema /2 (absent from /1 files)
+V2_ARRAYS = ("regime_dwell_s", "regime_freqs", "regime_csd")
+V2_SCALARS = ("regime_enabled", "regime_fraction")
 MODEL_ARRAYS = {
     "spectral": {"freqs": ("F",), "csd": ("F", "C", "C")},
     "var": {"var_coefs_high": ("P", "C", "C"), "var_sigma_high": ("C", "C"),
             "var_coefs_low": ("Q", "C", "C"), "var_sigma_low": ("C", "C")},
 }
-COMMON_SCALARS = ("duration_s", "n_frames", "line_freq_hz", "event_rate_per_s", "env_enabled")
+COMMON_SCALARS = ("duration_s", "n_frames", "line_freq_hz", "event_rate_per_s", "env_enabled",
+                  *V2_SCALARS)
 MODEL_SCALARS = {"spectral": (), "var": ("var_low_sfreq",)}
 
 
@@ -102,9 +110,10 @@ def load_profile(path):
     path = Path(path)
     doc = load_yaml(path)
     check_keys(doc, allowed=TOP_KEYS, required=TOP_KEYS[:-2] + ("activities",), where=str(path))
-    if doc["schema"] != SCHEMA:
+    if doc["schema"] != SCHEMA and doc["schema"] not in OLD_SCHEMAS:
         raise ConfigError(f"{path}: schema: unknown profile schema version {doc['schema']!r}; "
-                          f"this version of shirtecg reads {SCHEMA!r}")
+                          f"this version of shirtecg reads {', '.join((SCHEMA, *OLD_SCHEMAS))}")
+    old = doc["schema"] != SCHEMA
     try:
         profile = NoiseProfile(**doc["params"])
     except TypeError as err:
@@ -127,6 +136,8 @@ def load_profile(path):
     for act, scalars in doc["activities"].items():
         where = f"{path}: activities.{act}"
         need = COMMON_SCALARS + MODEL_SCALARS[model]
+        if old:
+            need = tuple(k for k in need if k not in V2_SCALARS)
         check_keys(scalars, allowed=need, required=need, where=where)
         state = {}
         for key in need:
@@ -136,7 +147,10 @@ def load_profile(path):
             state[key] = float(value)
         sizes = {"C": n_ch}
         for key, shape in {**COMMON_ARRAYS, **MODEL_ARRAYS[model]}.items():
-            state[key] = _check_array(arrays, npz, act, key, shape, sizes)
+            if not (old and key in V2_ARRAYS):
+                state[key] = _check_array(arrays, npz, act, key, shape, sizes)
+        if old:
+            state.update(regimes.disabled(n_ch))
         models[act] = state
     profile.sfreq_ = float(doc["sfreq"])
     profile.units_ = str(doc["units"])

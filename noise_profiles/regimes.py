@@ -1,0 +1,219 @@
+"""Quiet and burst regimes: a separate spectrum while the wearer moves.
+
+A burst of muscle (EMG) or motion noise does not just scale each band: the spectral
+shape and the channel coupling change with it (the EMG rises above the white floor, the
+motion pattern of the electrodes takes over the 1-5 Hz band). Scaling envelopes cannot
+reproduce that, so when the recording holds two regimes the modulated band (above
+``split_hz``) is modelled as a two-state semi-Markov switch between a quiet and a burst
+cross-spectral density:
+
+``high(t) = sqrt(1 - w(t)) q(t) + sqrt(w(t)) b(t)``
+
+with ``q`` and ``b`` independent stationary Gaussian noises (CSDs ``S_quiet``,
+``S_burst``) and ``w`` the regime indicator smoothed by a raised cosine of
+:data:`FADE_S`: the instantaneous CSD is ``(1 - w) S_quiet + w S_burst``, so a switch
+is a cross-fade, never a seam. Dwell times are drawn from the recorded dwell-time
+quantiles of each regime (semi-Markov: any dwell distribution, not only exponential).
+
+Regimes are found on the common log-RMS of the band above :data:`DETECT_LO_HZ`
+(:func:`noise_profiles.envelope.log_envelope`, :data:`WIN_S` windows) with a
+two-component Gaussian mixture (scikit-learn); the model is used only when the mixture
+is clearly bimodal (Ashman's D >= :data:`MIN_SEPARATION`) and each regime has enough
+windows and runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from noise_profiles.envelope import log_envelope
+
+WIN_S = 0.25
+FADE_S = 0.25
+DETECT_LO_HZ = 15.0
+MIN_SEPARATION = 2.0      # Ashman's D: 2 separates two Gaussians cleanly
+MIN_WINDOWS = 16          # per regime
+MIN_RUNS = 4              # per regime
+#: a regime must last at least this long (median dwell): faster switching (e.g. the
+#: step-locked EMG of walking) is a periodic modulation, not a change of regime
+MIN_MEDIAN_DWELL_S = 2 * WIN_S
+CSD_FRAME_S = 0.5         # short frames fit inside bursts; the fine grid comes from the full CSD
+MAX_FRAME_S = 4.0
+POWER = 4
+GUARD_S = WIN_S
+MAX_QUIET_SHARE = 0.05    # burst share allowed in (and GUARD_S around) a quiet frame
+MIN_PURITY = 0.75         # a frame counts for a regime when this share of it is in it
+N_DWELL_QUANTILES = 33
+QUIET, BURST = 0, 1
+
+
+def disabled(n_ch):
+    """State of a profile without regimes (placeholders of the stored shapes)."""
+    return dict(regime_enabled=0, regime_fraction=0.0,
+                regime_dwell_s=np.zeros((2, N_DWELL_QUANTILES)),
+                regime_freqs=np.zeros(2), regime_csd=np.zeros((2, 2, n_ch, n_ch), complex))
+
+
+def detect(segments, sfreq, split_hz):
+    """Label each :data:`WIN_S` window of each segment quiet (0) or burst (1).
+
+    Returns
+    -------
+    labels : list of ndarray (n_windows,) int, or None
+        None when the recording does not hold two clearly separated regimes.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    lo = max(split_hz, DETECT_LO_HZ)
+    if lo >= 0.45 * sfreq:
+        return None
+    w = int(round(WIN_S * sfreq))
+    usable = [s for s in segments if s.shape[1] // w >= 2]
+    seqs = log_envelope(usable, sfreq, lo, np.inf, WIN_S)
+    if sum(len(s) for s in seqs) < 2 * MIN_WINDOWS:
+        return None
+    e = np.concatenate(seqs)[:, None]
+    gm = GaussianMixture(2, covariance_type="full", n_init=2, random_state=0).fit(e)
+    mu, var = gm.means_[:, 0], gm.covariances_[:, 0, 0]
+    separation = np.sqrt(2.0) * abs(mu[1] - mu[0]) / np.sqrt(var[0] + var[1])
+    if separation < MIN_SEPARATION:
+        return None
+    burst = int(np.argmax(mu))
+    labels = [(gm.predict_proba(s[:, None])[:, burst] > 0.5).astype(int) for s in seqs]
+    # segments too short for a window keep no label: they are left out of the regimes
+    out, it = [], iter(labels)
+    for s in segments:
+        out.append(next(it) if s.shape[1] // w >= 2 else None)
+    return out
+
+
+def runs(labels):
+    """``[(state, start, stop, at_edge)]`` of constant label (window indices)."""
+    change = np.flatnonzero(np.diff(labels)) + 1
+    edges = np.r_[0, change, len(labels)]
+    return [(int(labels[a]), int(a), int(b), a == 0 or b == len(labels))
+            for a, b in zip(edges[:-1], edges[1:])]
+
+
+def frame_s(dwell, regime):
+    """Welch frame (s) for a regime's CSD: half its median dwell, within
+    [:data:`CSD_FRAME_S`, :data:`MAX_FRAME_S`] (long quiet spells give a finer grid and
+    less leakage)."""
+    return float(np.clip(0.5 * np.median(dwell[regime]), CSD_FRAME_S, MAX_FRAME_S))
+
+
+def regime_csds(segments, labels, sfreq, frame_s=CSD_FRAME_S):
+    """Welch CSD per regime from frames of ``frame_s`` that lie (mostly) inside one regime.
+
+    Returns
+    -------
+    freqs : ndarray (F,)
+    csds : ndarray (3, F, C, C) complex
+        Quiet, burst, and all frames (the same estimator on everything, to carry the fine
+        detail of the full CSD over to the regimes).
+    n_frames : list of int
+        Frames averaged per regime (and in all).
+    """
+    import scipy.signal
+
+    w = int(round(WIN_S * sfreq))
+    nperseg = int(round(frame_s * sfreq))
+    hop = max(nperseg // 4, 1)
+    n_ch = segments[0].shape[0]
+    acc = np.zeros((3, nperseg // 2 + 1, n_ch, n_ch), complex)
+    counts = [0, 0, 0]
+    freqs = np.fft.rfftfreq(nperseg, 1.0 / sfreq)
+    for seg, lab in zip(segments, labels):
+        if lab is None or seg.shape[1] < nperseg:
+            continue
+        per_sample = np.repeat(lab, w).astype(float)
+        per_sample = np.r_[per_sample, np.full(seg.shape[1] - len(per_sample), lab[-1])]
+        _, _, z = scipy.signal.spectrogram(
+            seg, fs=sfreq, window="hann", nperseg=nperseg, noverlap=nperseg - hop,
+            detrend="constant", scaling="density", mode="complex")
+        starts = np.arange(z.shape[2]) * hop
+        share = np.convolve(per_sample, np.ones(nperseg) / nperseg, "valid")[starts]
+        # quiet frames keep GUARD_S from bursts (their shoulders fall below the threshold
+        # but would still lift the quiet spectrum)
+        g = int(round(GUARD_S * sfreq))
+        padded = np.r_[np.zeros(g), per_sample, np.zeros(g)]
+        near = np.convolve(padded, np.ones(nperseg + 2 * g), "valid")[starts] / nperseg
+        z = np.transpose(z, (2, 1, 0))                  # (K, F, C)
+        for state, sel in ((QUIET, near <= MAX_QUIET_SHARE), (BURST, share >= MIN_PURITY),
+                           (2, share >= 0)):
+            if np.any(sel):
+                zs = z[sel]
+                acc[state] += np.einsum("kfi,kfj->fij", zs, np.conj(zs))
+                counts[state] += int(np.count_nonzero(sel))
+    csds = acc / np.maximum(np.asarray(counts), 1)[:, None, None, None]
+    csds[:, 1:] *= 2.0
+    if nperseg % 2 == 0:
+        csds[:, -1] /= 2.0
+    return freqs, csds, counts
+
+
+def dwell_quantiles(labels):
+    """Recorded dwell times (s) of each regime as quantiles, (2, N_DWELL_QUANTILES), and the
+    number of runs per regime. Runs cut by a segment edge are left out when enough whole
+    runs remain (they are censored: shorter than the real dwell)."""
+    per = {QUIET: [], BURST: []}
+    cut = {QUIET: [], BURST: []}
+    for lab in labels:
+        if lab is None:
+            continue
+        for state, a, b, at_edge in runs(lab):
+            (cut if at_edge else per)[state].append((b - a) * WIN_S)
+    q = np.zeros((2, N_DWELL_QUANTILES))
+    counts = []
+    for state in (QUIET, BURST):
+        d = per[state] if len(per[state]) >= MIN_RUNS else per[state] + cut[state]
+        counts.append(len(d))
+        if d:
+            q[state] = np.quantile(d, np.linspace(0, 1, N_DWELL_QUANTILES))
+    return q, counts
+
+
+def burst_fraction(dwell):
+    """Long-run share of time in the burst regime implied by the dwell quantiles (what
+    :func:`weights` produces; the window count can differ by the censored edge runs)."""
+    mean = np.trapezoid(dwell, np.linspace(0, 1, dwell.shape[1]), axis=1)
+    return float(mean[BURST] / max(mean.sum(), 1e-12))
+
+
+def weights(state, n_times, sfreq, rng):
+    """Burst weight ``w(t)`` in [0, 1], (n_times,): the semi-Markov regime path.
+
+    Each burst rises and falls as a raised-cosine power profile ``sin^POWER`` spanning
+    its dwell plus :data:`FADE_S` on either side (the labelled dwell is the part above the
+    detection threshold), so regimes cross-fade and never meet at a seam."""
+    n = int(n_times)
+    dwell = np.asarray(state["regime_dwell_s"], float)
+    grid = np.linspace(0, 1, dwell.shape[1])
+    fade = max(int(round(FADE_S * sfreq)), 1)
+    pad = int(np.ceil(dwell[BURST, -1] * sfreq)) + 2 * fade
+    total = n + 2 * pad
+    out = np.zeros(total)
+    current = int(rng.random() < float(state["regime_fraction"]))
+    # enter in the middle of a dwell (stationary start, approximately)
+    t = -int(rng.random() * _draw(dwell[current], grid, rng) * sfreq)
+    while t < total:
+        d = max(int(round(_draw(dwell[current], grid, rng) * sfreq)), 1)
+        if current == BURST:
+            length = d + 2 * fade
+            a = t - fade
+            shape = np.sin(np.pi * (np.arange(length) + 0.5) / length) ** POWER
+            lo, hi = max(a, 0), min(a + length, total)
+            if hi > lo:
+                out[lo:hi] = np.maximum(out[lo:hi], shape[lo - a:hi - a])
+        t, current = t + d, 1 - current
+    return out[pad:pad + n]
+
+
+def mean_weight(state, sfreq=500.0, seconds=20000.0):
+    """Long-run mean of :func:`weights` (fixed seed): the burst share of the power mix."""
+    return float(weights(state, int(seconds * sfreq / 50), sfreq / 50,
+                         np.random.default_rng(0)).mean())
+
+
+def _draw(quantiles, grid, rng):
+    return float(np.interp(rng.random(), grid, quantiles))
