@@ -9,7 +9,6 @@ the samples that fall due are lost (and logged): sequence gaps on the host side 
 
 from __future__ import annotations
 
-import collections
 import signal as _signal
 import threading
 import time
@@ -19,13 +18,13 @@ import numpy as np
 from acquisition import frames
 from acquisition.emulator.faults import FaultLog, FaultSpec, RandomFaults
 from acquisition.emulator.pty_link import PtyLink
+from acquisition.emulator.stream_index import StreamIndex
 from shirtecg_common.random import check_random_state
 
 FIRMWARE = "shirtecg-emulator 1"
 CYTON_BANNER = (b"OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\n"
                 b"LIS3DH Device ID: 0x33\nFirmware: v3.1.2 (shirtecg emulator)\n$$$")
 OUTBUF_LIMIT_S = 1.0  # bytes the host has not read yet, in seconds of stream, before overflow
-INDEX_BYTES = 1 << 20  # stream bytes whose frames stay indexed (far more than a pty buffers)
 
 
 class Emulator:
@@ -104,10 +103,7 @@ class Emulator:
         self._replug_at = None
         self._pending = None  # [kind, first_sample] of samples lost while unplugged / no host
         self._out = bytearray()
-        # stream offset (bytes appended so far) and, for the last INDEX_BYTES, where each intact
-        # samples frame ends: withdrawn bytes map back to exact samples
-        self._stream_bytes = 0
-        self._index = collections.deque()  # (seq int64 array, end offset int64 array)
+        self._index = StreamIndex()  # bytes -> samples, for what the host never receives
 
     # -- life cycle ---------------------------------------------------------------------------------
     @property
@@ -225,13 +221,8 @@ class Emulator:
 
     def _append(self, data, seq=None, ends=None):
         """Queue ``data``; ``seq``/``ends``: its intact samples frames and their end offsets."""
-        base = self._stream_bytes
         self._out += data
-        self._stream_bytes += len(data)
-        if seq is not None and len(seq):
-            self._index.append((np.asarray(seq, np.int64), base + np.asarray(ends, np.int64)))
-            while self._index and self._index[0][1][-1] < self._stream_bytes - INDEX_BYTES:
-                self._index.popleft()
+        self._index.append(len(data), seq, ends)
 
     def _log_host_left(self):
         """The host closed the port: log the last sample written to it (known exactly).
@@ -240,13 +231,7 @@ class Emulator:
         sees them as a sequence gap; the emulator cannot count them); later ones are either
         still queued here for the next host or logged as ``host_closed``.
         """
-        written = self._stream_bytes - len(self._out)
-        last = None
-        for seq, ends in reversed(self._index):
-            done = seq[ends <= written]
-            if done.size:
-                last = int(done[-1])
-                break
+        last = self._index.last_sample_within(self._index.n_bytes - len(self._out))
         self.log.write({"kind": "host_left", "time_s": self.seq / self.sfreq,
                         "last_written_sample": last, "queued_bytes": len(self._out)})
 
@@ -262,9 +247,7 @@ class Emulator:
         self._out.clear()
         if n_bytes == 0:
             return
-        cut = self._stream_bytes - n_bytes
-        lost = [seq[ends > cut] for seq, ends in self._index if ends[-1] > cut]
-        lost = np.concatenate(lost) if lost else np.zeros(0, np.int64)
+        lost = self._index.samples_after(self._index.n_bytes - n_bytes)
         self._index.clear()
         breaks = np.flatnonzero(np.diff(lost) != 1) + 1
         for run in np.split(lost, breaks) if lost.size else []:

@@ -149,3 +149,17 @@ def test_host_that_closes_the_port_is_logged_with_the_last_sample_written(tmp_pa
     assert left["last_written_sample"] - last_got < 50  # at most a tick or two in its buffer
     assert closed["first_sample"] == left["last_written_sample"] + 1 + left["queued_bytes"] // 13
     assert closed["first_sample"] + closed["n_samples"] == emu.n_total
+
+
+def test_stream_index_maps_lost_bytes_to_samples():
+    """Frames (10 bytes each) after 3 junk bytes: a cut mid-frame loses that frame and later."""
+    from acquisition.emulator.stream_index import StreamIndex
+
+    idx = StreamIndex()
+    idx.append(5)                                         # an info frame: no samples
+    idx.append(43, [7, 8, 10, 11], [13, 23, 33, 43])      # junk 3 bytes, then 4 frames (9 dropped)
+    assert idx.n_bytes == 48
+    np.testing.assert_array_equal(idx.samples_after(33), [10, 11])  # 33: inside frame 10
+    np.testing.assert_array_equal(idx.samples_after(38), [11])      # 38: frame 10 complete
+    np.testing.assert_array_equal(idx.samples_after(27), [8, 10, 11])
+    assert idx.last_sample_within(30) == 8 and idx.last_sample_within(5) is None
