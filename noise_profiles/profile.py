@@ -205,7 +205,8 @@ class NoiseProfile(BaseEstimator):
         if min(np.median(dwell, axis=1)) < regimes.MIN_MEDIAN_DWELL_S:
             return {}, None
         fraction = regimes.mean_weight(dict(regime_dwell_s=dwell,
-                                            regime_fraction=regimes.burst_fraction(dwell)))
+                                            regime_fraction=regimes.burst_fraction(dwell)),
+                                       sfreq)
         # only the band above split_hz switches: high-passed first, so the short frames'
         # leakage of the (much larger) baseline wander stays out
         high = [envelope.highpass(c, sfreq, self.split_hz) for c in clean]

@@ -10,16 +10,20 @@ cross-spectral density:
 ``high(t) = sqrt(1 - w(t)) q(t) + sqrt(w(t)) b(t)``
 
 with ``q`` and ``b`` independent stationary Gaussian noises (CSDs ``S_quiet``,
-``S_burst``) and ``w`` the regime indicator smoothed by a raised cosine of
-:data:`FADE_S`: the instantaneous CSD is ``(1 - w) S_quiet + w S_burst``, so a switch
-is a cross-fade, never a seam. Dwell times are drawn from the recorded dwell-time
-quantiles of each regime (semi-Markov: any dwell distribution, not only exponential).
+``S_burst``) and ``w`` the burst weight: each burst rises and falls as ``sin^4`` over
+its dwell plus :data:`FADE_S` either side, so the instantaneous CSD
+``(1 - w) S_quiet + w S_burst`` cross-fades and never jumps (no seams). Dwell times are
+drawn from the recorded dwell-time quantiles of each regime (semi-Markov: any dwell
+distribution, not only exponential). The regime CSDs come from short Welch frames inside
+each regime; the fine detail of the full CSD is carried over per channel and frequency,
+and the burst CSD is scaled so that the long-run mix equals the full CSD.
 
 Regimes are found on the common log-RMS of the band above :data:`DETECT_LO_HZ`
 (:func:`noise_profiles.envelope.log_envelope`, :data:`WIN_S` windows) with a
 two-component Gaussian mixture (scikit-learn); the model is used only when the mixture
 is clearly bimodal (Ashman's D >= :data:`MIN_SEPARATION`) and each regime has enough
-windows and runs.
+windows and runs, and both regimes last at least :data:`MIN_MEDIAN_DWELL_S` (median):
+the step-locked EMG of walking switches every step and stays with the envelope model.
 """
 
 from __future__ import annotations
@@ -209,10 +213,11 @@ def weights(state, n_times, sfreq, rng):
     return out[pad:pad + n]
 
 
-def mean_weight(state, sfreq=500.0, seconds=20000.0):
-    """Long-run mean of :func:`weights` (fixed seed): the burst share of the power mix."""
-    return float(weights(state, int(seconds * sfreq / 50), sfreq / 50,
-                         np.random.default_rng(0)).mean())
+def mean_weight(state, sfreq, seconds=4000.0):
+    """Long-run mean of :func:`weights` at ``sfreq`` (one fixed-seed draw): the burst
+    share of the power mix."""
+    n = int(seconds * sfreq)
+    return float(weights(state, n, sfreq, np.random.default_rng(0)).mean())
 
 
 def _draw(quantiles, grid, rng):

@@ -1,0 +1,105 @@
+"""Quiet/burst regimes: detection, dwell times, seamless switching, storage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal
+import yaml
+
+from noise_profiles import fit, load_profile, regimes
+from noise_profiles.sessions import make_raw
+
+FS = 250.0
+
+
+def _bursty(seconds, seed, burst_s=1.0, gap_s=4.0):
+    """Quiet white-ish noise plus rectangular EMG-like bursts of fixed length (known truth):
+    during bursts a 30-90 Hz component common to channels 0 and 1 appears, so both the
+    spectral shape and the coupling change, not just the level."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * FS)
+    x = 5e-6 * rng.standard_normal((3, n))
+    sos = scipy.signal.butter(4, [30.0, 90.0], "bandpass", fs=FS, output="sos")
+    emg = scipy.signal.sosfilt(sos, rng.standard_normal(n)) * 60e-6
+    on = np.zeros(n, bool)
+    t = int(rng.uniform(1, gap_s) * FS)
+    while t < n:
+        on[t:t + int(burst_s * FS)] = True
+        t += int(burst_s * FS) + int(rng.uniform(0.5, 1.5) * gap_s * FS)
+    x[:2] += np.where(on, emg, 0.0)
+    return x, on
+
+
+@pytest.fixture(scope="module")
+def bursty_profile():
+    x, on = _bursty(160, 0)
+    return fit(make_raw(x, FS, "arm_movement", ["a", "b", "c"], [None] * 3)), x, on
+
+
+def test_bursts_found_with_their_dwell_times_and_spectra(bursty_profile):
+    prof, x, on = bursty_profile
+    st = prof.models_["arm_movement"]
+    assert st["regime_enabled"] == 1
+    med_burst, med_quiet = np.median(st["regime_dwell_s"], axis=1)[[regimes.BURST, regimes.QUIET]]
+    assert med_burst == pytest.approx(1.0, abs=0.3)            # true burst length 1 s
+    assert med_quiet == pytest.approx(4.0, abs=1.0)            # gaps uniform 2-6 s
+    f = st["regime_freqs"]
+    band = (f > 40) & (f < 80)
+    q, b = (st["regime_csd"][r][band] for r in (regimes.QUIET, regimes.BURST))
+    # EMG only in bursts: channel 0 far louder, channels 0-1 coherent, channel 2 unchanged
+    assert np.median(b[:, 0, 0].real / q[:, 0, 0].real) > 20
+    coh_b = np.abs(b[:, 0, 1]) ** 2 / (b[:, 0, 0].real * b[:, 1, 1].real)
+    coh_q = np.abs(q[:, 0, 1]) ** 2 / (q[:, 0, 0].real * q[:, 1, 1].real)
+    assert np.median(coh_b) > 0.8 and np.median(coh_q) < 0.2
+    assert np.median(b[:, 2, 2].real / q[:, 2, 2].real) == pytest.approx(1.0, rel=0.3)
+
+
+def test_synthesis_switches_regimes_without_seams(bursty_profile):
+    prof, x, on = bursty_profile
+    y = prof.sample(int(120 * FS), FS, random_state=4).astype(float)
+    # reference: the recorded 40-80 Hz level of channel 0 in 0.25-s windows is bimodal;
+    # the synthesized one is too, with the same burst share (within sampling error)
+    def burst_share(sig):
+        sos = scipy.signal.butter(4, [40, 80], "bandpass", fs=FS, output="sos")
+        p = scipy.signal.sosfiltfilt(sos, sig[0])
+        w = int(0.25 * FS)
+        lvl = np.log(p[: len(p) // w * w].reshape(-1, w).var(axis=1))
+        return np.mean(lvl > 0.5 * (np.percentile(lvl, 5) + np.percentile(lvl, 95)))
+    assert burst_share(y) == pytest.approx(burst_share(x), abs=0.08)
+    # no seams: the burst weight moves smoothly (raised-cosine cross-fades)
+    st = prof.models_["arm_movement"]
+    w = regimes.weights(st, int(60 * FS), FS, np.random.default_rng(1))
+    assert w.min() >= 0 and w.max() <= 1 and w.max() > 0.99
+    assert np.max(np.abs(np.diff(w))) < 0.05
+
+
+def test_stationary_noise_has_one_regime():
+    rng = np.random.default_rng(2)
+    x = 5e-6 * rng.standard_normal((2, int(60 * FS)))
+    st = fit(make_raw(x, FS, "rest", ["a", "b"], [None] * 2)).models_["rest"]
+    assert st["regime_enabled"] == 0
+
+
+def test_regimes_saved_and_schema_1_still_loads(bursty_profile, tmp_path):
+    prof = bursty_profile[0]
+    path = prof.save(tmp_path / "p.yaml")
+    assert yaml.safe_load(path.read_text())["schema"] == "shirtecg-noise-profile/2"
+    back = load_profile(path)
+    np.testing.assert_array_equal(back.sample(700, FS, random_state=3),
+                                  prof.sample(700, FS, random_state=3))
+    # a schema /1 file (written before regimes existed) loads with the regime model off
+    doc = yaml.safe_load(path.read_text())
+    doc["schema"] = "shirtecg-noise-profile/1"
+    for scalars in doc["activities"].values():
+        del scalars["regime_enabled"], scalars["regime_fraction"]
+    del doc["params"]["regimes"]
+    with np.load(path.with_suffix(".npz")) as f:
+        arrays = {k: f[k] for k in f.files if "::regime_" not in k}
+    old = tmp_path / "old.yaml"
+    np.savez(old.with_suffix(".npz"), **arrays)
+    doc["arrays"] = "old.npz"
+    old.write_text(yaml.safe_dump(doc))
+    st = load_profile(old).models_["arm_movement"]
+    assert st["regime_enabled"] == 0
+    assert load_profile(old).sample(300, FS, random_state=0).shape == (3, 300)
