@@ -78,6 +78,12 @@ def add_parser(sub):
     g.add_argument("--mains-hz", type=float, default=50.0, help="mains frequency (default 50)")
     g.add_argument("--objective", choices=["energy", "auc", "auc+energy"], default="energy",
                    help="what the search minimizes (default: energy distance; 'auc' is slower)")
+    g.add_argument("--public-window-s", type=float, default=None,
+                   help="cut record-file public sources into longer windows than --window-s; "
+                        "only the first --window-s seconds are compared after augmentation "
+                        "(room for TimeStretch to raise the heart rate)")
+    g.add_argument("--copies", type=int, default=1,
+                   help="augmented copies of each public record per evaluation (default 1)")
     g.add_argument("--group-by", choices=["recording", "subject"], default="recording",
                    help="groups of the grouped AUC, whose folds never split one: each file "
                         "(default), or the file name up to its first '_' (the wearable "
@@ -116,7 +122,7 @@ def _augment(args):
         leads=_split(args.leads), activities=_split(args.activities), csv_lead=args.csv_lead,
         mains_hz=args.mains_hz, seed=args.seed, quiet=args.quiet, stream=sys.stdout,
         objective=args.objective, profile_from_device=args.profile_from_device,
-        group_by=args.group_by)
+        group_by=args.group_by, public_window_s=args.public_window_s, n_copies=args.copies)
     return 0
 
 
