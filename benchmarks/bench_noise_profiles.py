@@ -1,6 +1,7 @@
 """Noise profiles: realism against two baselines, in the same run, and speed.
 
-Each source is cut into a fitting half and a held-out half; the spectral profile, the VAR
+Each source is cut into a fitting half and a held-out half; the spectral profile (with and
+without the quiet/burst regime model, :mod:`noise_profiles.regimes`), the VAR
 profile, white noise at the recorded RMS and a per-channel AR(12) (FECGSYN-style) are
 fitted on the first half and validated on the second. Sources: emulator-like sessions per
 activity (``acquisition.activity_noise`` when present, else ``noise_profiles.simulate``),
@@ -83,6 +84,7 @@ def _realism(quick):
         res = {}
         for name, model in (("recorded 1st half (floor)", lambda: _RecordedHalf(train, act)),
                             ("spectral", lambda: fit(train)),
+                            ("spectral, no regimes", lambda: fit(train, regimes=False)),
                             ("var", lambda: fit(train, model="var")),
                             ("white", lambda: WhiteNoiseBaseline().fit(train)),
                             ("AR(12)", lambda: ARBaseline().fit(train))):

@@ -149,17 +149,25 @@ def _show(args):
     for src in p.provenance_:
         print(f"source  {src['path']}  sha256 {str(src['sha256'])[:16]}")
     print("| activity | seconds | grid (Hz) | RMS per channel (µV) | mains | events/min "
-          "| lines (Hz) | envelope σ per band (Np) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| lines (Hz) | envelope σ per band (Np) | regimes |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for act in p.activities_:
         s = p.models_[act]
         rms = ", ".join(f"{v * 1e6:.1f}" for v in np.asarray(s["rms_v"]))
         mains = f"{s['line_freq_hz']:g} Hz" if s["line_freq_hz"] else "none"
         grid = f"{s['freqs'][1]:.3f}" if "freqs" in s else "VAR"
         lines = ", ".join(f"{f:.2f}" for f in np.asarray(s["qp_freqs_hz"])) or "none"
+        regimes = "one"
+        if s.get("regime_enabled"):
+            from noise_profiles.regimes import burst_fraction
+
+            dwell = np.asarray(s["regime_dwell_s"])
+            med = np.median(dwell, axis=1)
+            regimes = (f"quiet/burst, {100 * burst_fraction(dwell):.0f} % of time in bursts, "
+                       f"median dwell {med[0]:.2f}/{med[1]:.2f} s")
         print(f"| {act} | {s['duration_s']:.0f} | {grid} | {rms} | {mains} | "
               f"{60 * s['event_rate_per_s']:.2f} | {lines} | "
-              f"{', '.join(f'{v:.2f}' for v in np.asarray(s['env_sigma_ln']))} |")
+              f"{', '.join(f'{v:.2f}' for v in np.asarray(s['env_sigma_ln']))} | {regimes} |")
     return 0
 
 

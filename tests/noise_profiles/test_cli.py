@@ -17,6 +17,7 @@ def test_fit_show_sample_validate_report(two_activity_fif, tmp_path, capsys):
     assert main(["profile", "show", str(prof)]) == 0
     out = capsys.readouterr().out
     assert "| rest |" in out and "| walking |" in out and "I (I)" in out
+    assert out.count("| one |") == 2           # no quiet/burst regimes in rest or walking
     npy = tmp_path / "n.npy"
     assert main(["profile", "sample", str(prof), "--activity", "walking", "--seconds", "4",
                  "--sfreq", "100", "--out", str(npy), "--seed", "3"]) == 0
