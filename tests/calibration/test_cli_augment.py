@@ -139,3 +139,32 @@ def test_real_wearable_calibration_moves_toward_textile(shared_data, tmp_path):
     assert d["calibrated"]["energy"] < 0.65 * d["raw"]["energy"]
     assert d["calibrated"]["energy"] <= d["initial"]["energy"]
     assert d["calibrated"]["auc"] < d["raw"]["auc"]
+
+
+def test_cli_wearable_grouped_and_longer_public(shared_data, tmp_path):
+    """Real CSVs: --group-by subject gives a by-subject AUC; --public-window-s 10 with a
+    TimeStretch step compares the first 5 s of 10-s public windows (2 copies each)."""
+    import augment
+
+    w = shared_data / "wearable_motion_artifacts"
+    spec = {"format_version": 1, "name": "hr",
+            "transforms": [{"class": "TimeStretch", "params": {"p": 1.0, "min_stretch_pct": 0.0,
+                                                               "max_stretch_pct": 10.0}},
+                           {"class": "MuscleNoise", "params": {"p": 1.0}}],
+            "tunable": {"time_stretch__max_stretch_pct": [0.0, 50.0],
+                        "muscle_noise__max_rms_mv": [0.005, 0.3]}}
+    pipe_yaml = tmp_path / "hr.yaml"
+    pipe_yaml.write_text(yaml.safe_dump(spec, sort_keys=False))
+    out, rep = tmp_path / "cal.yaml", tmp_path / "rep"
+    assert main(["calibrate", "augment", "--device-records", str(w / "01" / "01_03_chodza.csv"),
+                 str(w / "03" / "03_03_chodza.csv"), "--public", str(w / "01" / "01_01_klud.csv"),
+                 str(w / "03" / "03_01_klud.csv"), "--pipeline", str(pipe_yaml), "--window-s",
+                 "5", "--public-window-s", "10", "--copies", "2", "--group-by", "subject",
+                 "--budget", "2", "--out", str(out), "--report", str(rep), "--quiet"]) == 0
+    assert augment.load_pipeline(str(out)).get_params()["time_stretch__max_stretch_pct"] <= 50
+    rows = [r for r in (rep / "report.md").read_text().splitlines()
+            if r.startswith("| not augmented |") or r.startswith("| calibrated pipeline |")]
+    assert len(rows) == 2
+    for r in rows:  # energy, AUC, AUC with folds by subject: all numbers
+        cells = [c.strip() for c in r.strip("|").split("|")]
+        assert all(0.0 <= float(c) for c in cells[1:4]) and float(cells[3]) <= 1.0
