@@ -180,7 +180,8 @@ class NoiseProfile(BaseEstimator):
         state.update(regimes.disabled(n_ch))
         labels = None
         if self.regimes and self.model == "spectral":
-            found, labels = self._fit_regimes(clean, sfreq, state["freqs"], state["csd"])
+            found, labels = regimes.fit(clean, sfreq, self.split_hz, state["freqs"],
+                                        state["csd"], MIN_AVERAGES)
             state.update(found)
         env = envelope.disabled()
         if self.envelope:
@@ -190,48 +191,6 @@ class NoiseProfile(BaseEstimator):
             env = envelope.fit(clean, sfreq, self.split_hz, sur, labels)
         state.update(env)
         return state
-
-    def _fit_regimes(self, clean, sfreq, freqs, csd):
-        """Quiet and burst CSDs (on the model grid) and dwell times, and the window
-        labels; ``({}, None)`` when the recording does not hold two regimes."""
-        labels = regimes.detect(clean, sfreq, self.split_hz)
-        if labels is None:
-            return {}, None
-        n_win = [sum(int(np.sum(lab == r)) for lab in labels if lab is not None)
-                 for r in (regimes.QUIET, regimes.BURST)]
-        dwell, n_runs = regimes.dwell_quantiles(labels)
-        if min(n_win) < regimes.MIN_WINDOWS or min(n_runs) < regimes.MIN_RUNS:
-            return {}, None
-        if min(np.median(dwell, axis=1)) < regimes.MIN_MEDIAN_DWELL_S:
-            return {}, None
-        fraction = regimes.mean_weight(dict(regime_dwell_s=dwell,
-                                            regime_fraction=regimes.burst_fraction(dwell)),
-                                       sfreq)
-        # only the band above split_hz switches: high-passed first, so the short frames'
-        # leakage of the (much larger) baseline wander stays out
-        high = [envelope.highpass(c, sfreq, self.split_hz) for c in clean]
-        per, n_frames = [None] * 3, [0] * 3
-        for r in (regimes.QUIET, regimes.BURST):
-            f, raw, k = regimes.regime_csds(high, labels, sfreq, regimes.frame_s(dwell, r))
-            per[r], n_frames[r] = _interp_csd(freqs, f, raw[r]), k[r]
-            if r == regimes.QUIET:      # the same estimator on all frames (detail transfer)
-                per[2], n_frames[2] = _interp_csd(freqs, f, raw[2]), k[2]
-        if min(n_frames) < MIN_AVERAGES:
-            return {}, None
-        # the regime CSDs come from short (coarse) frames of notched data. Per channel and
-        # frequency: the quiet CSD takes the fine detail of the full (line-free) CSD
-        # relative to the same coarse estimator on all frames; the burst CSD is then
-        # scaled so that the time-weighted mix matches the full CSD (the burst profile
-        # of the weights need not hold exactly the recorded burst energy)
-        full = np.real(np.einsum("fii->fi", csd))
-        diag = [np.maximum(np.real(np.einsum("fii->fi", c)), 1e-300) for c in per]
-        d_q = np.clip(np.sqrt(full / diag[2]), 0.01, 100.0)
-        rest = full - (1 - fraction) * d_q ** 2 * diag[0]
-        d_b = np.sqrt(np.clip(rest / (fraction * diag[1]), 0.01, 100.0))
-        scaled = np.stack([c * d[:, :, None] * d[:, None, :]
-                           for c, d in ((per[0], d_q), (per[1], d_b))])
-        return dict(regime_enabled=1, regime_fraction=float(fraction), regime_dwell_s=dwell,
-                    regime_freqs=freqs, regime_csd=scaled), labels
 
     def _raw_csd(self, clean, clean_blocks, sfreq):
         """Welch over the clean stretches; lag products over the gaps when the stretches
@@ -399,15 +358,6 @@ def _notch(seg, sfreq, harmonics):
             b, a = scipy.signal.iirnotch(fh, 30.0, fs=sfreq)
             seg = scipy.signal.filtfilt(b, a, seg, axis=1)
     return seg
-
-
-def _interp_csd(freqs, f, csd):
-    """Linear interpolation of a CSD onto ``freqs`` (element-wise: stays Hermitian PSD)."""
-    flat = csd.reshape(len(f), -1)
-    out = np.empty((len(freqs), flat.shape[1]), complex)
-    for j in range(flat.shape[1]):
-        out[:, j] = np.interp(freqs, f, flat[:, j].real) + 1j * np.interp(freqs, f, flat[:, j].imag)
-    return out.reshape((len(freqs),) + csd.shape[1:])
 
 
 def fit(sessions, activities=None, model="spectral", **params):

@@ -222,3 +222,71 @@ def mean_weight(state, sfreq, seconds=4000.0):
 
 def _draw(quantiles, grid, rng):
     return float(np.interp(rng.random(), grid, quantiles))
+
+
+def fit(segments, sfreq, split_hz, freqs, csd, min_frames):
+    """Quiet and burst CSDs (on the model grid ``freqs``), dwell times and window labels.
+
+    Parameters
+    ----------
+    segments : list of ndarray (n_ch, n)
+        Clean data, mains and narrow lines already notched out.
+    freqs, csd : the activity's full (smoothed, line-free) CSD.
+    min_frames : int
+        Fewest Welch frames per regime.
+
+    Returns
+    -------
+    state : dict
+        ``regime_*`` fields; empty when the recording does not hold two regimes.
+    labels : list | None
+        Per segment, the regime of each :data:`WIN_S` window (None: one regime).
+    """
+    from noise_profiles.envelope import highpass
+
+    labels = detect(segments, sfreq, split_hz)
+    if labels is None:
+        return {}, None
+    n_win = [sum(int(np.sum(lab == r)) for lab in labels if lab is not None)
+             for r in (QUIET, BURST)]
+    dwell, n_runs = dwell_quantiles(labels)
+    if (min(n_win) < MIN_WINDOWS or min(n_runs) < MIN_RUNS
+            or min(np.median(dwell, axis=1)) < MIN_MEDIAN_DWELL_S):
+        return {}, None
+    fraction = mean_weight(dict(regime_dwell_s=dwell, regime_fraction=burst_fraction(dwell)),
+                           sfreq)
+    # only the band above split_hz switches: high-passed first, so the short frames'
+    # leakage of the (much larger) baseline wander stays out
+    high = [highpass(s, sfreq, split_hz) for s in segments]
+    per, n_frames = [None] * 3, [0] * 3
+    for r in (QUIET, BURST):
+        f, raw, k = regime_csds(high, labels, sfreq, frame_s(dwell, r))
+        per[r], n_frames[r] = _interp_csd(freqs, f, raw[r]), k[r]
+        if r == QUIET:          # the same estimator on all frames (detail transfer)
+            per[2], n_frames[2] = _interp_csd(freqs, f, raw[2]), k[2]
+    if min(n_frames) < min_frames:
+        return {}, None
+    # the regime CSDs come from short (coarse) frames of notched data. Per channel and
+    # frequency: the quiet CSD takes the fine detail of the full (line-free) CSD relative
+    # to the same coarse estimator on all frames; the burst CSD is then scaled so that the
+    # time-weighted mix matches the full CSD (the sin^4 burst profile of the weights need
+    # not hold exactly the recorded burst energy)
+    full = np.real(np.einsum("fii->fi", csd))
+    diag = [np.maximum(np.real(np.einsum("fii->fi", c)), 1e-300) for c in per]
+    d_q = np.clip(np.sqrt(full / diag[2]), 0.01, 100.0)
+    rest = full - (1 - fraction) * d_q ** 2 * diag[0]
+    d_b = np.sqrt(np.clip(rest / (fraction * diag[1]), 0.01, 100.0))
+    scaled = np.stack([c * d[:, :, None] * d[:, None, :]
+                       for c, d in ((per[QUIET], d_q), (per[BURST], d_b))])
+    return dict(regime_enabled=1, regime_fraction=float(fraction), regime_dwell_s=dwell,
+                regime_freqs=freqs, regime_csd=scaled), labels
+
+
+def _interp_csd(freqs, f, csd):
+    """Linear interpolation of a CSD onto ``freqs`` (element-wise: stays Hermitian PSD)."""
+    flat = csd.reshape(len(f), -1)
+    out = np.empty((len(freqs), flat.shape[1]), complex)
+    for j in range(flat.shape[1]):
+        out[:, j] = (np.interp(freqs, f, flat[:, j].real)
+                     + 1j * np.interp(freqs, f, flat[:, j].imag))
+    return out.reshape((len(freqs),) + csd.shape[1:])
