@@ -163,7 +163,7 @@ def test_cli_wearable_grouped_and_longer_public(shared_data, tmp_path):
                  "--budget", "2", "--out", str(out), "--report", str(rep), "--quiet"]) == 0
     assert augment.load_pipeline(str(out)).get_params()["time_stretch__max_stretch_pct"] <= 50
     rows = [r for r in (rep / "report.md").read_text().splitlines()
-            if r.startswith("| not augmented |") or r.startswith("| calibrated pipeline |")]
+            if r.startswith(("| not augmented |", "| calibrated pipeline |"))]
     assert len(rows) == 2
     for r in rows:  # energy, AUC, AUC with folds by subject: all numbers
         cells = [c.strip() for c in r.strip("|").split("|")]

@@ -105,9 +105,9 @@ def test_grouped_auc_and_crop():
     public = synthetic_public(8, seed=3)  # 8-s records
     device = WanderAndNoise(noise_mv=0.05)(synthetic_public(8, seed=4), SF,
                                             random_state=2)[:, [1], :int(5 * SF)]
-    kw = dict(public_sfreq=SF, device_sfreq=SF, device_leads=["II"],
-              public_groups=[f"p{i // 2}" for i in range(8)],
-              device_groups=[f"d{i // 2}" for i in range(8)])
+    kw = {"public_sfreq": SF, "device_sfreq": SF, "device_leads": ["II"],
+          "public_groups": [f"p{i // 2}" for i in range(8)],
+          "device_groups": [f"d{i // 2}" for i in range(8)]}
     fitter = AugmentationFitter(WanderAndNoise(), search_space={"noise_mv": [0.01, 0.2]},
                                 n_iter=2, n_copies=2, crop_s=5.0, random_state=0)
     fitter.fit(public, device, **kw)
