@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.spatial.distance import cdist
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.covariance import LedoitWolf
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -121,7 +121,9 @@ def classifier_auc(a, b, *, classifier="logistic", n_splits=5, n_repeats=3, rand
         Group label (recording, subject) of each row of ``a`` and ``b``; given both, the folds
         never split a group (:class:`~sklearn.model_selection.StratifiedGroupKFold`), and a
         label found in both sets (one subject on both sides) keeps all its rows in one fold.
-        ``n_splits`` is cut to the number of groups of the set with fewer.
+        ``n_splits`` is cut to the number of groups of the set with fewer. The AUC is then
+        computed per test fold and averaged (over the folds that hold both sets; pooled
+        out-of-fold scores where none does).
 
     Returns
     -------
@@ -169,6 +171,16 @@ def classifier_auc(a, b, *, classifier="logistic", n_splits=5, n_repeats=3, rand
     for r in range(max(int(n_repeats), 1)):
         if grouped:
             cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
+            # AUC per test fold, averaged: pooling the scores of different fold models is
+            # biased (their scales differ); folds holding one class only are skipped.
+            fold_aucs = []
+            for train, test in cv.split(X, y, groups):
+                if len(np.unique(y[test])) == 2 and len(np.unique(y[train])) == 2:
+                    s = getattr(clone(clf).fit(X[train], y[train]), method)(X[test])
+                    fold_aucs.append(roc_auc_score(y[test], s[:, 1] if s.ndim == 2 else s))
+            if fold_aucs:
+                aucs.append(float(np.mean(fold_aucs)))
+                continue
             score = cross_val_predict(clf, X, y, cv=cv, groups=groups, method=method)
         else:
             cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
