@@ -122,7 +122,8 @@ def regime_csds(segments, labels, sfreq, frame_s=CSD_FRAME_S):
 
     w = int(round(WIN_S * sfreq))
     nperseg = int(round(frame_s * sfreq))
-    hop = max(nperseg // 4, 1)
+    # short frames overlap more: bursts hold few of them
+    hop = max(nperseg // (4 if frame_s <= CSD_FRAME_S else 2), 1)
     n_ch = segments[0].shape[0]
     acc = np.zeros((3, nperseg // 2 + 1, n_ch, n_ch), complex)
     counts = [0, 0, 0]
@@ -259,11 +260,13 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames):
     # leakage of the (much larger) baseline wander stays out
     high = [highpass(s, sfreq, split_hz) for s in segments]
     per, n_frames = [None] * 3, [0] * 3
-    for r in (QUIET, BURST):
-        f, raw, k = regime_csds(high, labels, sfreq, frame_s(dwell, r))
-        per[r], n_frames[r] = _interp_csd(freqs, f, raw[r]), k[r]
-        if r == QUIET:          # the same estimator on all frames (detail transfer)
-            per[2], n_frames[2] = _interp_csd(freqs, f, raw[2]), k[2]
+    lengths = {r: frame_s(dwell, r) for r in (QUIET, BURST)}
+    for length in sorted(set(lengths.values())):
+        f, raw, k = regime_csds(high, labels, sfreq, length)
+        # quiet: also the same estimator on all frames (for the detail transfer)
+        for r in ([QUIET, 2] if lengths[QUIET] == length else []) + (
+                [BURST] if lengths[BURST] == length else []):
+            per[r], n_frames[r] = _interp_csd(freqs, f, raw[r]), k[r]
     if min(n_frames) < min_frames:
         return {}, None
     # the regime CSDs come from short (coarse) frames of notched data. Per channel and
