@@ -137,24 +137,30 @@ def regime_csds(segments, labels, sfreq, frame_s=CSD_FRAME_S):
             seg, fs=sfreq, window="hann", nperseg=nperseg, noverlap=nperseg - hop,
             detrend="constant", scaling="density", mode="complex")
         starts = np.arange(z.shape[2]) * hop
-        share = np.convolve(per_sample, np.ones(nperseg) / nperseg, "valid")[starts]
+        share = _window_sums(per_sample, starts, nperseg) / nperseg
         # quiet frames keep GUARD_S from bursts (their shoulders fall below the threshold
         # but would still lift the quiet spectrum)
         g = int(round(GUARD_S * sfreq))
         padded = np.r_[np.zeros(g), per_sample, np.zeros(g)]
-        near = np.convolve(padded, np.ones(nperseg + 2 * g), "valid")[starts] / nperseg
+        near = _window_sums(padded, starts, nperseg + 2 * g) / nperseg
         z = np.transpose(z, (2, 1, 0))                  # (K, F, C)
         for state, sel in ((QUIET, near <= MAX_QUIET_SHARE), (BURST, share >= MIN_PURITY),
                            (2, share >= 0)):
             if np.any(sel):
-                zs = z[sel]
-                acc[state] += np.einsum("kfi,kfj->fij", zs, np.conj(zs))
+                zs = np.transpose(z[sel], (1, 2, 0))         # (F, C, K)
+                acc[state] += zs @ np.conj(np.transpose(zs, (0, 2, 1)))
                 counts[state] += int(np.count_nonzero(sel))
     csds = acc / np.maximum(np.asarray(counts), 1)[:, None, None, None]
     csds[:, 1:] *= 2.0
     if nperseg % 2 == 0:
         csds[:, -1] /= 2.0
     return freqs, csds, counts
+
+
+def _window_sums(x, starts, length):
+    """``x[s:s + length].sum()`` for each start ``s`` (cumulative sums: O(n))."""
+    c = np.r_[0.0, np.cumsum(x)]
+    return c[starts + length] - c[starts]
 
 
 def dwell_quantiles(labels):
