@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
+from shirtecg_common.files import atomic_write_text
+
 #: What usually moves a feature, so the to-do list says where to look.
 HINTS = {
     "bp_lt0.7": "baseline wander (breathing, slow electrode drift): baseline-wander amplitude, "
@@ -100,10 +102,7 @@ def write_report(fitter, out_dir, *, title="Augmentation calibration", inputs=No
               "![Search history](search_history.png)", "",
               "![Example traces](example_traces.png)", ""]
     path = out_dir / "report.md"
-    tmp = path.with_name(".report.md.tmp")
-    tmp.write_text("\n".join(lines), "utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, "\n".join(lines))
 
 
 def _num(v):

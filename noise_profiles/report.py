@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shirtecg_common.files import atomic_write_text
+
 
 def write_report(report, out_dir, title="Noise profile validation"):
     """Write ``<activity>_psd.png``, ``_coherence.png``, ``_rms.png`` and ``report.md``.
@@ -66,9 +68,7 @@ def write_report(report, out_dir, title="Noise profile validation"):
         md += [f"## {act}", ""] + [f"![{p.stem}]({p.name})" for p in written
                                    if p.stem.startswith(act + "_")] + [""]
     md_path = out / "report.md"
-    tmp = md_path.with_name(f".{md_path.name}.tmp{os.getpid()}")
-    tmp.write_text("\n".join(md), "utf-8")
-    os.replace(tmp, md_path)
+    atomic_write_text(md_path, "\n".join(md))
     return written + [md_path]
 
 

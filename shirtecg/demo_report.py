@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
+from shirtecg_common.files import atomic_write_text
+
 
 def write_demo_report(out, r):
     """Write the figures and ``report.md``; returns the report path."""
@@ -77,10 +79,7 @@ def write_demo_report(out, r):
               "- `calibration/` — the calibration report and its figures",
               "- `work/` — emulator and recorder logs, the played-back noise", ""]
     path = out / "report.md"
-    tmp = out / ".report.md.tmp"
-    tmp.write_text("\n".join(lines), "utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, "\n".join(lines))
 
 
 def _num(v):

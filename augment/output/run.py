@@ -22,7 +22,7 @@ from pathlib import Path
 from augment.datasets.labels import load_label_map
 from augment.output.shard import (MANIFEST_COLUMNS, ShardJob, clean_partial, shard_done,
                                   shard_stem)
-from augment.output.writers import atomic_write_text, tmp_name
+from shirtecg_common.files import atomic_write_text, tmp_name
 from shirtecg_common.errors import UserError
 from shirtecg_common.progress import Progress
 

@@ -14,27 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from shirtecg_common.errors import UserError
+from shirtecg_common.files import tmp_name
 
 #: PTB-XL stores 16-bit samples at 1000 adu/mV (1 µV steps, ±32.767 mV).
 PTBXL_ADC_GAIN = 1000.0
 _INT16_MV = 32767 / PTBXL_ADC_GAIN
-
-
-def tmp_name(path) -> Path:
-    """The temporary name ``path`` is written under before it is renamed into place."""
-    path = Path(path)
-    return path.with_name(f".{path.name}.tmp{os.getpid()}")
-
-
-def atomic_write_text(path, text):
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace``."""
-    tmp = tmp_name(path)
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 class HDF5ShardWriter:
