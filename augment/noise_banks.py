@@ -17,6 +17,7 @@ import functools
 import numpy as np
 
 from augment.leads import ELECTRODE_TO_LEADS, ELECTRODES
+from augment.transforms._common import check_leads
 
 #: ``(8, 9)`` float32: independent leads = ``ELECTRODE_MATRIX @ electrode potentials``.
 ELECTRODE_MATRIX = ELECTRODE_TO_LEADS.astype(np.float32)
@@ -39,16 +40,7 @@ BANK_SEED = 20261127
 
 def electrode_indices(owner, electrodes):
     """Validate a list of electrode names (subset of :data:`ELECTRODES`); return indices."""
-    if isinstance(electrodes, str) or not hasattr(electrodes, "__iter__"):
-        raise TypeError(f"{type(owner).__name__}: electrodes must be a list of electrode names")
-    names = list(electrodes)
-    bad = [e for e in names if e not in ELECTRODES]
-    if bad or not names or len(set(names)) != len(names):
-        raise ValueError(
-            f"{type(owner).__name__}: electrodes must be distinct names out of "
-            f"{', '.join(ELECTRODES)}, got {electrodes!r}"
-        )
-    return np.array([ELECTRODES.index(e) for e in names], dtype=np.intp)
+    return check_leads(owner, "electrodes", electrodes, ELECTRODES, kind="electrode")
 
 
 def draw(rngs, k):

@@ -56,18 +56,18 @@ def check_count(owner, name, value, upper):
     return int(lo_hi[0]), int(lo_hi[1])
 
 
-def check_leads(owner, name, value, allowed):
-    """Validate a non-empty list of lead names drawn from ``allowed``; returns indices."""
+def check_leads(owner, name, value, allowed, kind="lead"):
+    """Validate a non-empty list of distinct ``kind`` names drawn from ``allowed``; returns indices."""
     if isinstance(value, str) or not hasattr(value, "__iter__"):
-        raise TypeError(f"{type(owner).__name__}: {name} must be a list of lead names")
+        raise TypeError(f"{type(owner).__name__}: {name} must be a list of {kind} names")
     value = list(value)
     bad = [v for v in value if v not in allowed]
     if bad or not value or len(set(value)) != len(value):
         raise ValueError(
-            f"{type(owner).__name__}: {name} must be distinct lead names out of "
+            f"{type(owner).__name__}: {name} must be distinct {kind} names out of "
             f"{', '.join(allowed)}, got {value!r}"
         )
-    return np.array([allowed.index(v) for v in value])
+    return np.array([allowed.index(v) for v in value], dtype=np.intp)
 
 
 def interp_batch(x, pos):
