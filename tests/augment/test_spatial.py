@@ -78,6 +78,21 @@ def test_time_stretch_matches_numpy_interp():
         np.testing.assert_allclose(out[i, 1], ref, atol=1e-5)
 
 
+def test_time_stretch_direction_fixes_the_sign_and_widens_the_faster_range():
+    """direction='faster' only compresses (up to 2x); 'slower' only stretches; bad names fail."""
+    x = synthetic_ecg(16, seconds=1.0)
+    fast = TimeStretch(min_stretch_pct=60.0, max_stretch_pct=90.0, direction="faster", p=1.0)
+    fast(x, SFREQ, random_state=1)
+    assert all(1.6 <= r["rate"] <= 1.9 for r in fast.last_parameters)
+    slow = TimeStretch(direction="slower", p=1.0)
+    slow(x, SFREQ, random_state=1)
+    assert all(0.90 <= r["rate"] <= 0.95 for r in slow.last_parameters)
+    with pytest.raises(ValueError, match="direction must be one of"):
+        TimeStretch(direction="up", p=1.0)(x, SFREQ, random_state=0)
+    with pytest.raises(ValueError, match="max_stretch_pct"):  # 60 % only when compressing
+        TimeStretch(min_stretch_pct=0.0, max_stretch_pct=60.0, p=1.0)(x, SFREQ, random_state=0)
+
+
 def test_inter_lead_delay_shifts_a_sinusoid_by_the_drawn_delay():
     """A delayed 2 Hz sinusoid's phase moves by 2π·f·delay; other leads stay put."""
     t_s = np.arange(2000) / SFREQ

@@ -19,7 +19,12 @@ class TimeStretch(BaseTransform):
     Parameters
     ----------
     min_stretch_pct, max_stretch_pct : float
-        Range of ``|rate - 1|`` in percent; the sign is random (default 5–10 %).
+        Range of ``|rate - 1|`` in percent (default 5–10 %); at most 50 %, or 100 % with
+        ``direction="faster"`` (a rate of 2 doubles the heart rate).
+    direction : {"both", "faster", "slower"}
+        ``"both"`` (default) draws the sign at random; ``"faster"`` only compresses (a wearer
+        who moves has a higher heart rate than a resting hospital patient), ``"slower"`` only
+        stretches.
     p : float
         Probability per record.
 
@@ -28,17 +33,28 @@ class TimeStretch(BaseTransform):
     Drawn per record: ``rate`` and ``offset_s`` (start of the window read).
     """
 
-    def __init__(self, min_stretch_pct=5.0, max_stretch_pct=10.0, p=0.5):
+    _DIRECTIONS = ("both", "faster", "slower")
+
+    def __init__(self, min_stretch_pct=5.0, max_stretch_pct=10.0, direction="both", p=0.5):
         super().__init__(p=p)
         self.min_stretch_pct = min_stretch_pct
         self.max_stretch_pct = max_stretch_pct
+        self.direction = direction
 
     def _validate_params(self, sfreq):
+        if self.direction not in self._DIRECTIONS:
+            raise ValueError(f"TimeStretch: direction must be one of {list(self._DIRECTIONS)}, "
+                             f"got {self.direction!r}")
+        # Slowing by more than 50 % would read under half a record; compressing may go to 2x.
+        upper = 100.0 if self.direction == "faster" else 50.0
         check_pair(self, "min_stretch_pct", self.min_stretch_pct, "max_stretch_pct",
-                   self.max_stretch_pct, lower=0.0, upper=50.0)
+                   self.max_stretch_pct, lower=0.0, upper=upper)
 
     def randomize_parameters(self, x, sfreq, rngs):
-        rate = 1.0 + signed_uniform(rngs, self.min_stretch_pct, self.max_stretch_pct) / 100.0
+        pct = signed_uniform(rngs, self.min_stretch_pct, self.max_stretch_pct)
+        if self.direction != "both":  # same draws as "both", only the sign is fixed
+            pct = np.abs(pct) * (1.0 if self.direction == "faster" else -1.0)
+        rate = 1.0 + pct / 100.0
         span = (x.shape[-1] - 1) * np.clip(1.0 - rate, 0.0, None)  # unused input, stretch only
         frac = np.array([rng.random() for rng in rngs])
         return {"rate": rate, "offset_s": frac * span / sfreq}
