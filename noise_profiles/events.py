@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from noise_profiles.sessions import runs_of
-
 KINDS = ("flat", "rail", "step")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 MIN_FLAT_S = 0.1        # identical samples for this long: a dropout, not chance
@@ -40,16 +38,20 @@ def detect(segment, sfreq):
         Samples under a flat line or rail (cut out of the spectral fit).
     """
     n_ch, n = segment.shape
-    med = np.median(segment, axis=1)
     extremes = np.stack([segment.min(axis=1), segment.max(axis=1)], axis=1)
     exclude = np.zeros(n, bool)
     events = []
+    med = None
     d = np.diff(segment, axis=1)
+    shortest = max(min(MIN_FLAT_S, MIN_RAIL_S) * sfreq, 3)
     for c in range(n_ch):
-        still = np.concatenate([[False], np.abs(d[c]) <= 1e-12 * max(np.ptp(segment[c]), 1e-30)])
-        still[:-1] |= still[1:]
         span = extremes[c, 1] - extremes[c, 0]
-        for a, b in runs_of(still):
+        still = np.concatenate([[False], np.abs(d[c]) <= 1e-12 * max(span, 1e-30)])
+        still[:-1] |= still[1:]
+        # quantized recordings repeat a sample value all the time: only long runs go on
+        starts, stops = _runs(still)
+        long_enough = stops - starts >= shortest
+        for a, b in zip(starts[long_enough].tolist(), stops[long_enough].tolist()):
             level = segment[c, a]
             at_rail = span > 0 and min(abs(level - extremes[c, 0]),
                                        abs(level - extremes[c, 1])) <= 1e-6 * span
@@ -58,14 +60,22 @@ def detect(segment, sfreq):
             if b - a < max(min_len, 3):
                 continue
             exclude[a:b] = True
+            if med is None:
+                med = np.median(segment, axis=1)
             value = np.zeros(n_ch)
             value[c] = level - med[c]
             mask = np.zeros(n_ch, bool)
             mask[c] = True
             events.append(dict(kind=kind, start=a, stop=b, mask=mask, value=value))
     events = _merge_simultaneous(events)
-    events += _detect_steps(segment, sfreq, exclude)
+    events += _detect_steps(segment, d, sfreq, exclude)
     return events, exclude
+
+
+def _runs(mask):
+    """Start and stop arrays of the True runs of a boolean mask."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.view(np.int8), [0]])))
+    return edges[0::2], edges[1::2]
 
 
 def _merge_simultaneous(events, tol=5):
@@ -85,33 +95,42 @@ def _merge_simultaneous(events, tol=5):
     return out
 
 
-def _detect_steps(segment, sfreq, exclude):
+def _detect_steps(segment, d, sfreq, exclude):
+    """Baseline steps, per channel: every test runs on all candidate samples at once.
+
+    Candidates are sample-to-sample jumps above ``STEP_K`` robust sigmas; the level before
+    and after (medians over ``STEP_WIN_S``), their spread and the hold (median over the
+    rest of ``STEP_HOLD_S``) come from strided windows of the candidates only, so a bursty
+    recording with tens of thousands of candidates costs a few array medians, not a
+    Python loop over them.
+    """
     n_ch, n = segment.shape
     w = max(int(STEP_WIN_S * sfreq), 2)
-    d = np.diff(segment, axis=1)
+    hold_n = int(STEP_HOLD_S * sfreq)
+    if hold_n - w < w or n < 2 * w:
+        return []
     mad = np.median(np.abs(d - np.median(d, axis=1, keepdims=True)), axis=1) * 1.4826
+    n_excl = np.concatenate([[0], np.cumsum(exclude)])
     found = []
     for c in range(n_ch):
         if mad[c] <= 0:
             continue
-        cand = np.flatnonzero(np.abs(d[c]) > STEP_K * mad[c]) + 1
-        for t in cand:
-            if t < w or t + w > n or exclude[max(t - w, 0):t + w].any():
+        t = np.flatnonzero(np.abs(d[c]) > STEP_K * mad[c]) + 1
+        t = t[(t >= w) & (t + w <= n)]
+        t = t[n_excl[t + w] == n_excl[t - w]]           # no dropout/rail within +-w
+        if t.size == 0:
+            continue
+        x = segment[c]
+        jump, keep = np.empty(t.size), np.zeros(t.size, bool)
+        for i in range(0, t.size, _CHUNK):               # bounded memory at high rates
+            sl = slice(i, i + _CHUNK)
+            jump[sl], keep[sl] = _step_tests(x, t[sl], d[c, t[sl] - 1], w, hold_n)
+        last = None
+        for ti, ji in zip(t[keep], jump[keep]):
+            if last is not None and ti - last < w:       # one step, several big samples
                 continue
-            before, after = segment[c, t - w:t], segment[c, t:t + w]
-            jump = np.median(after) - np.median(before)
-            spread = 1.4826 * 0.5 * (np.median(np.abs(before - np.median(before)))
-                                     + np.median(np.abs(after - np.median(after))))
-            # a level change: large against the spread on both sides (bursts are not)
-            if abs(jump) < 0.5 * abs(d[c, t - 1]) or abs(jump) < STEP_LEVEL_K * spread:
-                continue
-            # and the new level holds for a while (motion transients come straight back)
-            hold = segment[c, t + w:t + int(STEP_HOLD_S * sfreq)]
-            if len(hold) < w or (np.median(hold) - np.median(before)) / jump < 0.6:
-                continue
-            if found and found[-1][1] == c and t - found[-1][0] < w:
-                continue
-            found.append((t, c, jump))
+            found.append((int(ti), c, float(ji)))
+            last = ti
     events = []
     for t, c, jump in found:
         value = np.zeros(n_ch)
@@ -121,6 +140,37 @@ def _detect_steps(segment, sfreq, exclude):
         events.append(dict(kind="step", start=t, stop=t + 1, mask=mask, value=value,
                            decay_s=_decay(segment[c], t, jump, sfreq, w)))
     return _merge_simultaneous(events)
+
+
+_CHUNK = 4096
+
+
+def _step_tests(x, t, d_at, w, hold_n):
+    """Level change, spread and hold tests at candidate samples ``t`` of one channel."""
+    win = np.lib.stride_tricks.sliding_window_view(x, w)
+    before, after = win[t - w], win[t]
+    m_before = np.median(before, axis=1)
+    m_after = np.median(after, axis=1)
+    jump = m_after - m_before
+    spread = 1.4826 * 0.5 * (np.median(np.abs(before - m_before[:, None]), axis=1)
+                             + np.median(np.abs(after - m_after[:, None]), axis=1))
+    # a level change: large against the spread on both sides (bursts are not)
+    keep = (np.abs(jump) >= 0.5 * np.abs(d_at)) & (np.abs(jump) >= STEP_LEVEL_K * spread)
+    # and the new level holds for a while (motion transients come straight back); the hold
+    # window is cut short at the segment's end, and must still be >= w long
+    h0 = t + w
+    h1 = np.minimum(t + hold_n, len(x))
+    keep &= h1 - h0 >= w
+    m_hold = np.full(t.size, np.nan)
+    full = keep & (h1 - h0 == hold_n - w)
+    if np.any(full):
+        hold_win = np.lib.stride_tricks.sliding_window_view(x, hold_n - w)
+        m_hold[full] = np.median(hold_win[h0[full]], axis=1)
+    for i in np.flatnonzero(keep & ~full):
+        m_hold[i] = np.median(x[h0[i]:h1[i]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        keep &= (m_hold - m_before) / jump >= 0.6
+    return jump, keep
 
 
 def _decay(x, t, jump, sfreq, w):
