@@ -88,3 +88,8 @@ from augment.transforms.noise import (  # noqa: E402
 __all__ += ["AddProfileNoise", "BaselineShift", "BaselineWander", "Clip", "ElectrodeDropout",
             "FrequencyResponse", "GaussianNoise", "ImpedanceNoise", "KeepDeviceLeads",
             "MuscleNoise", "PowerlineNoise", "Quantize", "Resample", "WalkingArtifact"]
+
+# Heart-rate change beat by beat, QRS width kept (calibration toward moving wearers).
+from augment.transforms.spatial.heart_rate import HeartRateChange  # noqa: E402
+
+__all__ += ["HeartRateChange"]
