@@ -188,14 +188,21 @@ def _decay(x, t, jump, sfreq, w):
 def remove_steps(segment, events, sfreq):
     """Subtract the detected steps (with their decay) from a copy of ``segment``."""
     out = segment.copy()
-    t = np.arange(segment.shape[1])
     for e in events:
         if e["kind"] != "step":
             continue
-        tail = t >= e["start"]
-        shape = np.exp(-(t[tail] - e["start"]) / (e["decay_s"] * sfreq))
-        out[:, tail] -= e["value"][:, None] * shape[None, :]
+        a, b = e["start"], _tail_stop(e["start"], e["decay_s"], sfreq, out.shape[1])
+        shape = np.exp(-np.arange(b - a) / (e["decay_s"] * sfreq))
+        out[e["mask"], a:b] -= e["value"][e["mask"], None] * shape[None, :]
     return out
+
+
+#: a step's decay is cut after this many time constants (exp(-40) ~ 4e-18 of its size)
+TAIL_TAUS = 40.0
+
+
+def _tail_stop(start, decay_s, sfreq, n):
+    return int(min(n, start + np.ceil(TAIL_TAUS * max(decay_s, 1e-3) * sfreq)))
 
 
 def to_table(events, n_ch, sfreq):
@@ -218,16 +225,16 @@ def inject(x, table, rate_per_s, sfreq, rng):
     count = rng.poisson(rate_per_s * n / sfreq)
     picks = rng.integers(0, n_ev, count)
     starts = rng.integers(0, n, count)
-    t = np.arange(n)
     order = np.argsort(table["event_kind"][picks] == KIND_CODE["step"])[::-1]  # steps first
     for i in order:
         j, a = picks[i], starts[i]
         kind = KINDS[table["event_kind"][j]]
         mask = table["event_mask"][j]
         if kind == "step":
-            tail = t >= a
-            shape = np.exp(-(t[tail] - a) / (max(table["event_decay_s"][j], 1e-3) * sfreq))
-            x[:, tail] += table["event_value"][j][:, None] * shape[None, :]
+            tau = max(table["event_decay_s"][j], 1e-3)
+            b = _tail_stop(a, tau, sfreq, n)
+            shape = np.exp(-np.arange(b - a) / (tau * sfreq))
+            x[mask, a:b] += table["event_value"][j][mask, None] * shape[None, :]
             continue
         b = min(n, a + max(int(round(table["event_duration_s"][j] * sfreq)), 1))
         if kind == "rail":

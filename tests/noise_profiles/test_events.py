@@ -60,6 +60,19 @@ def test_known_steps_found_with_size_and_decay_and_nothing_else():
     assert both["value"][1:] == pytest.approx([5e-4, 5e-4], rel=0.15)
 
 
+def test_removing_detected_steps_gives_back_the_noise():
+    clean = _noise(2, 60, seed=6, clear=[8_000, 20_000])
+    x = clean.copy()
+    _add_step(x, 0, 8_000, 1e-3, 1.5)
+    _add_step(x, 1, 20_000, -8e-4, 0.8)
+    evs, _ = events.detect(x, SFREQ)
+    assert len(evs) == 2
+    left = events.remove_steps(x, evs, SFREQ) - clean
+    # what is left: the small error of the estimated size and time constant
+    assert np.sqrt(np.mean(left ** 2)) < 0.1 * np.sqrt(np.mean((x - clean) ** 2))
+    assert np.abs(left[:, -1000:]).max() < 1e-6       # decays are cut only after 40 tau
+
+
 def test_bursts_and_spikes_alone_are_not_steps():
     evs, exclude = events.detect(_noise(3, 120, seed=2), SFREQ)
     assert evs == [] and not exclude.any()
