@@ -244,8 +244,8 @@ class Compose(BaseComposition):
     def _choose(self, rngs):
         everything = set(range(len(self.named_transforms)))
         return [everything] * len(rngs)
-    def _run(self, x8, sfreq, rngs, owned=False):
-        x8, records = run_in_order(self.named_transforms, x8, sfreq, rngs, owned)
+    def _run(self, x8, sfreq, rngs, owned=False, source=None):
+        x8, records = run_in_order(self.named_transforms, x8, sfreq, rngs, owned, source)
         return x8, records, None
 
 

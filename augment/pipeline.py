@@ -85,8 +85,10 @@ class Pipeline(Compose):
         self._validate_params(sfreq)
         rngs = make_rngs(random_state, len(x))
         if self.keeps_independent_leads:  # work inside the output buffer (no end copies)
-            full, x8 = _leads.independent_in_output(x)
-            out, records, _ = self._run(x8, sfreq, rngs, owned=True)
+            # I II V1…V6 live in full[:, 4:12] (V1–V6 already where the output wants them);
+            # the first pass of the steps fills them from x (no separate copy pass)
+            full = np.empty(x.shape, dtype=np.float32)
+            out, records, _ = self._run(full[:, 4:12], sfreq, rngs, owned=True, source=x)
             out = _leads.finish_in_output(full, np.asarray(out, dtype=np.float32))
         else:
             out, records, _ = self._run(_leads.independent(x), sfreq, rngs, owned=True)

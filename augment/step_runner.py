@@ -20,7 +20,9 @@ import inspect
 
 import numpy as np
 
-from augment.transforms._linear import apply_matrices, is_linear
+from augment.transforms import _time_maps as _tm
+from augment.transforms._linear import EYE8, apply_matrices, is_linear
+from augment.transforms._time_maps import is_time_map
 
 
 @functools.lru_cache(maxsize=None)
@@ -41,27 +43,101 @@ def run_step(t, x8, sfreq, rngs, owned):
     return out, records, owned or out is not x8
 
 
-def run_in_order(named, x8, sfreq, rngs, owned=False):
+def run_in_order(named, x8, sfreq, rngs, owned=False, source=None):
     """Run every ``(name, step)`` of ``named`` on all records; returns ``(out, records)``.
 
-    Consecutive linear steps only draw their matrices; their product is applied once,
-    before the next non-linear step (or at the end).
+    Consecutive linear steps (lead matrices) and time maps (shifts, at most one stretch per
+    record) only draw; before the next other step (or at the end) each record gets its
+    time map and the product of its matrices in one pass (:class:`_Pending`).
+
+    ``source`` (a 12-lead batch ``(n, 12, T)``): ``x8`` (owned) is not filled yet and stands
+    for the independent leads of ``source``; the first pass reads them from there.
     """
     records = [{} for _ in rngs]
-    pending = None  # product of the lead matrices of a run of linear steps
+    pending = _Pending(source)
     for name, t in named:
         if is_linear(t):
             m, recs = t.linear_batch(x8, sfreq, rngs)
-            pending = m if pending is None else m @ pending
+            pending.add_matrices(m)
+        elif is_time_map(t):
+            maps, recs = t.time_map_batch(x8, sfreq, rngs)
+            if not pending.add_maps(maps, x8.shape[-1]):  # a second stretch: pass first
+                x8, owned = pending.flush(x8, owned)
+                pending.add_maps(maps, x8.shape[-1])
         else:
-            if pending is not None:
-                x8, owned, pending = apply_matrices(pending, x8, owned), True, None
+            x8, owned = pending.flush(x8, owned)
             x8, recs, owned = run_step(t, x8, sfreq, rngs, owned)
         for rec, r in zip(records, recs):
             rec[name] = r
-    if pending is not None:
-        x8 = apply_matrices(pending, x8, owned)
+    x8, owned = pending.flush(x8, owned)
     return x8, records
+
+
+class _Pending:
+    """Per-record time maps and lead matrices drawn but not applied yet."""
+
+    def __init__(self, source=None):
+        self.source = source
+        self.maps = None
+        self.matrices = None
+
+    def add_matrices(self, m):
+        self.matrices = m if self.matrices is None else m @ self.matrices
+
+    def add_maps(self, maps, n_times):
+        """Compose ``maps`` after the pending ones; False (nothing changed) if one can't be."""
+        if self.maps is None:
+            self.maps = list(maps)
+            return True
+        try:
+            self.maps = [_tm.compose(a, b, n_times) for a, b in zip(self.maps, maps)]
+        except _tm.NotFusable:
+            return False
+        return True
+
+    def flush(self, x8, owned):
+        """Apply what is pending: ``M · map(x)`` per record, one pass; returns ``(x8, owned)``.
+
+        A time map and a lead matrix commute (one acts on time, the other on leads), so
+        the map is applied first whatever the order of the steps was.
+        """
+        source, maps, m = self.source, self.maps, self.matrices
+        self.source = self.maps = self.matrices = None
+        if source is None and maps is None:
+            return (x8, owned) if m is None else (apply_matrices(m, x8, owned), True)
+        moved = np.zeros(len(x8), dtype=bool)
+        if m is not None:
+            m = np.asarray(m, dtype=np.float32)
+            moved = np.any(m != EYE8.astype(np.float32), axis=(1, 2))
+        if maps is None:
+            maps = [None] * len(x8)
+        out = x8 if (owned or source is not None) else np.empty_like(x8)
+        a = np.empty(x8.shape[1:], dtype=np.float32)
+        b = np.empty_like(a)
+        for i in range(len(x8)):
+            if source is not None:  # the independent leads I, II, V1…V6 of the 12
+                parts = ((source[i, 0:2], slice(0, 2)), (source[i, 6:12], slice(2, 8)))
+            else:
+                parts = ((x8[i], slice(0, 8)),)
+            mi = m[i] if moved[i] else None
+            if maps[i] is None and mi is None:
+                if out is not x8 or source is not None:
+                    for src, rs in parts:
+                        out[i, rs] = src
+                continue
+            if maps[i] is None and source is None:
+                np.dot(mi, x8[i], out=a)
+                out[i] = a
+                continue
+            if mi is None and source is not None:  # straight into the output record
+                _tm.render(maps[i], parts, out[i], b)
+                continue
+            _tm.render(maps[i], parts, a, b)
+            if mi is None:
+                out[i] = a
+            else:
+                np.dot(mi, a, out=out[i])
+        return out, True
 
 
 def run_chosen(owner, named, x8, sfreq, rngs, chosen, owned=False):

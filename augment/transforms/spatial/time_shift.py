@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.base import BaseTransform
 from augment.transforms._common import check_pair, signed_uniform
+from augment.transforms._time_maps import BaseTimeMapTransform
 from shirtecg_common.validation import check_option
 
 
-class TimeShift(BaseTransform):
+class TimeShift(BaseTimeMapTransform):
     """Shift all leads together by a whole number of samples.
 
     Models a different recording start. ``mode="wrap"`` rolls the record (ECG is
@@ -44,9 +44,6 @@ class TimeShift(BaseTransform):
     def randomize_parameters(self, x, sfreq, rngs):
         return {"shift_s": signed_uniform(rngs, self.min_shift_s, self.max_shift_s)}
 
-    supports_rows = True  # in place on a pipeline's rows, no subset copy (C2)
-    randomize_reads_signal = False
-
     def apply(self, x, sfreq, params, rows=None):
         n_times = x.shape[-1]
         shifts = np.round(np.asarray(params["shift_s"]) * sfreq).astype(np.intp)
@@ -73,3 +70,12 @@ class TimeShift(BaseTransform):
                 dst[:, :n_times + s] = src[:, -s:]
                 dst[:, n_times + s:] = src[:, -1:]
         return out
+
+    def time_maps(self, params, n_times, sfreq):
+        """A roll (``wrap``) or an edge-holding gather, as :meth:`apply` shifts."""
+        shifts = np.round(np.asarray(params["shift_s"]) * sfreq).astype(np.intp)
+        if self.mode == "wrap":
+            return [("roll", int(s) % n_times) for s in shifts]
+        t = np.arange(n_times)
+        return [("gather", np.clip(t - int(np.clip(s, -n_times, n_times)), 0, n_times - 1))
+                for s in shifts]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.base import BaseTransform
 from augment.transforms._common import check_pair, resample_rows, signed_uniform
+from augment.transforms._time_maps import BaseTimeMapTransform
 
 
-class TimeStretch(BaseTransform):
+class TimeStretch(BaseTimeMapTransform):
     """Play the record faster or slower (heart rate and all intervals change together).
 
     Output sample ``t`` reads the input at ``offset + t * rate`` (linear interpolation),
@@ -59,11 +59,19 @@ class TimeStretch(BaseTransform):
         frac = np.array([rng.random() for rng in rngs])
         return {"rate": rate, "offset_s": frac * span / sfreq}
 
-    supports_rows = True  # in place on a pipeline's rows, no subset copy (C2)
-    randomize_reads_signal = False
-
     def apply(self, x, sfreq, params, rows=None):
-        rate = np.asarray(params["rate"], dtype=np.float64)[:, None]
-        offset = np.asarray(params["offset_s"], dtype=np.float64)[:, None] * sfreq
-        pos = offset + np.arange(x.shape[-1], dtype=np.float64)[None, :] * rate
-        return resample_rows(x, pos, rows)
+        return resample_rows(x, _positions(params, x.shape[-1], sfreq), rows)
+
+    def time_maps(self, params, n_times, sfreq):
+        """Linear interpolation at ``offset + t·rate`` (the taps :meth:`apply` reads)."""
+        pos = np.clip(_positions(params, n_times, sfreq), 0.0, n_times - 1)
+        i0 = np.minimum(pos.astype(np.intp), n_times - 2)
+        w = (pos - i0).astype(np.float32)
+        return [("interp", i0[j], i0[j] + 1, w[j]) for j in range(len(pos))]
+
+
+def _positions(params, n_times, sfreq):
+    """``(n, T)`` float64 input positions read by each output sample."""
+    rate = np.asarray(params["rate"], dtype=np.float64)[:, None]
+    offset = np.asarray(params["offset_s"], dtype=np.float64)[:, None] * sfreq
+    return offset + np.arange(n_times, dtype=np.float64)[None, :] * rate
