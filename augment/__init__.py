@@ -9,87 +9,73 @@ Typical use::
 
 Everything is re-exported flat here: the pipeline API, the compositions and every
 transform class (see :func:`transform_registry`).
+
+The names are imported on first use (PEP 562 ``__getattr__``): ``import augment`` and
+``import augment.<submodule>`` stay cheap, so ``shirtecg --help`` and the worker processes of
+``augment run`` do not pay for scikit-learn, SciPy and every transform before they need them.
 """
 
-from augment.base import BaseTransform
-from augment.compose import Compose, OneOf, SomeOf
-from augment.pipeline import Pipeline
-from augment.serialization import (
-    list_presets,
-    load_pipeline,
-    pipeline_from_dict,
-    pipeline_to_dict,
-)
-from augment.transforms.anatomical import (
-    ElectrodeDisplacement,
-    HeartAxisRotation,
-    PrecordialLimbScale,
-)
-from augment.transforms.registry import get_transform_class, transform_registry
-from augment.transforms.spatial import (
-    AmplitudeScale,
-    InterLeadDelay,
-    LeadVectorRotation,
-    TimeShift,
-    TimeStretch,
-)
+from __future__ import annotations
 
-__all__ = [
-    "AmplitudeScale",
-    "BaseTransform",
-    "Compose",
-    "ElectrodeDisplacement",
-    "HeartAxisRotation",
-    "InterLeadDelay",
-    "LeadVectorRotation",
-    "OneOf",
-    "Pipeline",
-    "PrecordialLimbScale",
-    "SomeOf",
-    "TimeShift",
-    "TimeStretch",
-    "get_transform_class",
-    "list_presets",
-    "load_pipeline",
-    "pipeline_from_dict",
-    "pipeline_to_dict",
-    "transform_registry",
-]
+import importlib
 
-# Helpers of other slices append their re-exports below (noise/device transforms, datasets).
+#: Public name -> module that defines it (imported when the name is first used).
+_EXPORTS = {
+    "BaseTransform": "augment.base",
+    "Compose": "augment.compose",
+    "OneOf": "augment.compose",
+    "SomeOf": "augment.compose",
+    "Pipeline": "augment.pipeline",
+    "list_presets": "augment.serialization",
+    "load_pipeline": "augment.serialization",
+    "pipeline_from_dict": "augment.serialization",
+    "pipeline_to_dict": "augment.serialization",
+    "ElectrodeDisplacement": "augment.transforms.anatomical",
+    "HeartAxisRotation": "augment.transforms.anatomical",
+    "PrecordialLimbScale": "augment.transforms.anatomical",
+    "get_transform_class": "augment.transforms.registry",
+    "transform_registry": "augment.transforms.registry",
+    "AmplitudeScale": "augment.transforms.spatial",
+    "HeartRateChange": "augment.transforms.spatial.heart_rate",
+    "InterLeadDelay": "augment.transforms.spatial",
+    "LeadVectorRotation": "augment.transforms.spatial",
+    "TimeShift": "augment.transforms.spatial",
+    "TimeStretch": "augment.transforms.spatial",
+    # Datasets in, augmented datasets out (readers, label maps, HDF5/PTB-XL writers); the
+    # PyTorch Dataset stays opt-in as ``augment.torch`` (torch is an optional extra).
+    "run_augmentation": "augment.output",
+    # Noise/artifact and device transforms.
+    "AddProfileNoise": "augment.transforms.device",
+    "Clip": "augment.transforms.device",
+    "FrequencyResponse": "augment.transforms.device",
+    "KeepDeviceLeads": "augment.transforms.device",
+    "Quantize": "augment.transforms.device",
+    "Resample": "augment.transforms.device",
+    "BaselineShift": "augment.transforms.noise",
+    "BaselineWander": "augment.transforms.noise",
+    "ElectrodeDropout": "augment.transforms.noise",
+    "GaussianNoise": "augment.transforms.noise",
+    "ImpedanceNoise": "augment.transforms.noise",
+    "MuscleNoise": "augment.transforms.noise",
+    "PowerlineNoise": "augment.transforms.noise",
+    "WalkingArtifact": "augment.transforms.noise",
+}
+#: Subpackages re-exported as attributes (``augment.datasets``, ``augment.output``).
+_SUBMODULES = ("datasets", "output")
 
-# Datasets in, augmented datasets out (readers, label maps, HDF5/PTB-XL writers); the
-# PyTorch Dataset stays opt-in as ``augment.torch`` (torch is an optional extra).
-from augment import datasets, output  # noqa: E402
-from augment.output import run_augmentation  # noqa: E402
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
-__all__ += ["datasets", "output", "run_augmentation"]
 
-# Noise/artifact and device transforms (helper C2).
-from augment.transforms.device import (  # noqa: E402
-    AddProfileNoise,
-    Clip,
-    FrequencyResponse,
-    KeepDeviceLeads,
-    Quantize,
-    Resample,
-)
-from augment.transforms.noise import (  # noqa: E402
-    BaselineShift,
-    BaselineWander,
-    ElectrodeDropout,
-    GaussianNoise,
-    ImpedanceNoise,
-    MuscleNoise,
-    PowerlineNoise,
-    WalkingArtifact,
-)
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"augment.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'augment' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-__all__ += ["AddProfileNoise", "BaselineShift", "BaselineWander", "Clip", "ElectrodeDropout",
-            "FrequencyResponse", "GaussianNoise", "ImpedanceNoise", "KeepDeviceLeads",
-            "MuscleNoise", "PowerlineNoise", "Quantize", "Resample", "WalkingArtifact"]
 
-# Heart-rate change beat by beat, QRS width kept (calibration toward moving wearers).
-from augment.transforms.spatial.heart_rate import HeartRateChange  # noqa: E402
-
-__all__ += ["HeartRateChange"]
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

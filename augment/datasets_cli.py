@@ -86,6 +86,10 @@ def _pipeline(args):
 
 def run_command(args):
     """Augment every record of a dataset COPIES times; write HDF5 shards or PTB-XL layout."""
+    if args.workers > 1:  # the workers' fork server imports while this process does
+        from augment.output.pool import start_server
+
+        start_server()
     from augment.datasets import load_label_map, parse_folds
     from augment.output import parse_shard, run_augmentation
 
@@ -106,9 +110,22 @@ def run_command(args):
         state = "complete" if summary["complete"] else "partial (other shards still to run)"
         print(f"{summary['n_done']} records processed ({summary['rate']:,.0f} records/s); "
               f"{summary['n_skipped']} skipped; run {state}: {args.out}", file=sys.stderr)
+        print(_timing_line(summary), file=sys.stderr)
         for rec, why in summary["skipped"][:20]:
             print(f"  skipped {rec}: {why}", file=sys.stderr)
     return 0
+
+
+def _timing_line(summary):
+    """Where the time went: wall seconds per phase, CPU ms per record per stage."""
+    wall = summary["wall_s"]
+    parts = [f"setup {wall['setup']:.2f} s"]
+    if "workers_ready" in wall:
+        parts.append(f"workers ready after {wall['workers_ready']:.2f} s")
+    parts += [f"work {wall['work']:.2f} s", f"assemble {wall['assemble']:.2f} s"]
+    n = max(summary["n_done"], 1)
+    cpu = ", ".join(f"{k} {1000 * v / n:.3f}" for k, v in summary["cpu_s"].items())
+    return f"time: {', '.join(parts)}; CPU ms/record: {cpu}"
 
 
 def preview_command(args):

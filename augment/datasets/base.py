@@ -203,6 +203,14 @@ class BaseReader:
                                  str(err)))
             return None
 
+    def load_many(self, infos) -> list:
+        """:meth:`load_or_skip` of each of ``infos``, in order (None for a skipped record).
+
+        Readers that can build several records at once (the synthetic one) override it; the
+        records are the same as one at a time.
+        """
+        return [self.load_or_skip(info) for info in infos]
+
     def __iter__(self):
         """Stream the records one at a time (broken ones skipped if ``on_error='skip'``)."""
         for info in self.index():

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.datasets.base import BaseReader, RecordInfo, hash_fold
-from augment.leads import DOWER, LEADS_12, derive
+from augment.datasets.base import BaseReader, Record, RecordInfo, hash_fold
+from augment.leads import DOWER, LEADS_12, derive_in_place
 from shirtecg_common.errors import UserError
 from shirtecg_common.random import record_rng
 
@@ -36,12 +36,9 @@ CLASSES = {
 }
 
 _HALF_BEFORE_S, _HALF_AFTER_S = 0.45, 0.65  # beat template span around the R peak
+_MAX_WAVES = 6  # most waves of any beat (RBBB, ST changes)
 _DOWER32 = DOWER.astype(np.float32)
-
-
-def _unit(v):
-    v = np.asarray(v, dtype=float)
-    return v / np.linalg.norm(v)
+_AF_AXIS = np.array([0.3, 0.5, -0.8]) / np.linalg.norm([0.3, 0.5, -0.8])
 
 
 # (name, time of the wave's peak relative to R in s, width s, amplitude mV, direction X Y Z)
@@ -54,15 +51,11 @@ _NORMAL_WAVES = [
 ]
 
 
-def _class_waves(name, rng):
-    """Waves of one beat of class ``name`` with per-record jitter."""
+def _class_shape(name):
+    """The mean beat of class ``name``: wave names and ``(t, width, amplitude, direction)``."""
     waves = [list(w) for w in _NORMAL_WAVES]
     by = {w[0]: w for w in waves}
-    pr = rng.uniform(0.14, 0.18)
-    by["P"][1] = -pr
-    if name == "iavb":
-        by["P"][1] = -rng.uniform(0.26, 0.34)  # PR > 200 ms
-    elif name == "af":
+    if name == "af":
         waves.remove(by["P"])  # no P waves (f waves are added to the whole record)
     elif name == "lbbb":
         # No septal q; slow, notched leftward-posterior activation; discordant T.
@@ -84,33 +77,148 @@ def _class_waves(name, rng):
         # inverted anterior T.
         by["Q"][2:] = [0.018, 0.55, (0.10, 0.05, 1.0)]
         by["T"][4] = (0.50, 0.40, 0.75)
-    for w in waves:  # body habitus: amplitude and direction jitter
-        w[3] *= rng.uniform(0.8, 1.2)
-        w[4] = _unit(np.asarray(w[4]) + rng.normal(0, 0.08, 3))
-    return waves
+    names = [w[0] for w in waves]
+    return names, [np.array([w[k] for w in waves], dtype=float) for k in (1, 2, 3, 4)]
 
 
-def _template(waves, sfreq):
-    """One beat ``(3, L)`` around its R peak, and the R peak's index inside it."""
-    before = int(round(_HALF_BEFORE_S * sfreq))
-    t = (np.arange(before + int(round(_HALF_AFTER_S * sfreq))) - before) / sfreq
-    t_k = np.array([w[1] for w in waves])[:, None]
-    width = np.array([w[2] for w in waves])[:, None]
-    gauss = np.array([w[3] for w in waves])[:, None] * np.exp(-0.5 * ((t - t_k) / width) ** 2)
-    directions = np.array([w[4] for w in waves])  # (W, 3)
-    return (directions.T @ gauss).astype(np.float32), before
+_CLASS_SHAPES = {name: _class_shape(name) for name in CLASSES}
 
 
-def _pvc_template(rng, sfreq):
-    waves = [["R", 0.0, 0.035, 1.4, _unit(np.array([-0.5, 0.7, -0.6]) + rng.normal(0, .1, 3))],
-             ["T", 0.30, 0.07, 0.55, _unit(np.array([0.5, -0.6, 0.6]) + rng.normal(0, .1, 3))]]
-    return _template(waves, sfreq)
+def _class_waves(name, rng):
+    """Wave table of one beat of class ``name`` with per-record jitter."""
+    names, (t_s, width_s, amp_mv, dirs) = _CLASS_SHAPES[name]
+    t_s = t_s.copy()
+    pr = rng.uniform(0.14, 0.18)
+    if "P" in names:
+        t_s[names.index("P")] = -rng.uniform(0.26, 0.34) if name == "iavb" else -pr
+    # Body habitus: amplitude and direction jitter, all waves in one draw each.
+    amp_mv = amp_mv * rng.uniform(0.8, 1.2, len(names))
+    dirs = dirs + rng.normal(0, 0.08, dirs.shape)
+    return _wave_table(t_s, width_s, amp_mv, dirs)
 
 
-def _pac_template(rng, sfreq):
+def _wave_table(t_s, width_s, amp_mv, dirs):
+    """``(_MAX_WAVES, 6)`` rows ``(t, width, amplitude, ux, uy, uz)``, zero-amplitude padded.
+
+    A fixed row count keeps every record's arithmetic the same whatever else is in its batch.
+    """
+    table = np.zeros((_MAX_WAVES, 6))
+    table[:, 1] = 1.0
+    n = len(t_s)
+    table[:n, 0], table[:n, 1], table[:n, 2] = t_s, width_s, amp_mv
+    dirs = np.asarray(dirs, dtype=float)
+    table[:n, 3:] = dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
+    return table
+
+
+def _pvc_waves(rng):
+    dirs = np.array([[-0.5, 0.7, -0.6], [0.5, -0.6, 0.6]]) + rng.normal(0, .1, (2, 3))
+    return _wave_table([0.0, 0.30], [0.035, 0.07], [1.4, 0.55], dirs)
+
+
+def _pac_waves():
     waves = [list(w) for w in _NORMAL_WAVES]
-    waves[0][1:] = [-0.12, 0.02, 0.12, _unit((-0.3, -0.8, 0.2))]  # ectopic P: inverted in II
-    return _template(waves, sfreq)
+    waves[0][1:] = [-0.12, 0.02, 0.12, (-0.3, -0.8, 0.2)]  # ectopic P: inverted in II
+    return _wave_table(*zip(*[w[1:] for w in waves]))
+
+
+def _draw(name, rng, sfreq, n_times):
+    """Everything random about one record: its beat shapes, beat times and AF waves.
+
+    Returns ``(tables, beats, af)``: wave tables (the first for normal beats, then the
+    ectopic one), ``[(R-peak time s, table index)]`` and ``(f_hz, phase, amp_mv)`` or None.
+    """
+    if name not in CLASSES:
+        raise UserError(f"synthetic: unknown class {name!r}; choose from {', '.join(CLASSES)}")
+    tables = [_class_waves(name, rng)]
+    rr_mean = 60.0 / rng.uniform(58, 92)
+    duration = n_times / sfreq
+    t = rng.uniform(0.1, rr_mean)
+    ectopic_at = set()
+    if name in ("pac", "pvc"):
+        n_expected = int(duration / rr_mean)
+        ectopic_at = set(rng.choice(np.arange(2, max(n_expected - 1, 3)),
+                                    size=min(2, max(n_expected - 3, 1)), replace=False).tolist())
+    # Beat-to-beat variation, drawn in one go (more if a long record needs them).
+    n_draw = int((duration + _HALF_BEFORE_S) / (0.55 * rr_mean)) + 2
+    steps = []
+    # Beat times (R peaks, s): sinus rhythm varies a little, AF is irregularly irregular.
+    beats, kinds = [], []
+    while t < duration + _HALF_BEFORE_S:
+        if not steps:
+            steps = (rng.uniform(0.55, 1.45, n_draw) if name == "af"
+                     else 1 + rng.normal(0, 0.02, n_draw)).tolist()[::-1]
+        beats.append(t)
+        i = len(beats)
+        step = steps.pop()
+        if i in ectopic_at:
+            beats[-1] = beats[-2] + 0.62 * rr_mean if len(beats) > 1 else t
+            kinds.append(1)
+            # PVC: full compensatory pause; PAC: the sinus node resets.
+            t = beats[-2] + 2 * rr_mean if name == "pvc" and len(beats) > 1 else \
+                beats[-1] + rr_mean * 1.05
+        else:
+            kinds.append(0)
+            t += rr_mean * step
+    if name == "pvc":
+        tables.append(_pvc_waves(rng))
+    elif name == "pac":
+        tables.append(_pac_waves())
+    af = None
+    if name == "af":  # fibrillatory waves: 4–9 Hz, irregular amplitude, along the atrial axis
+        af = (rng.uniform(4.5, 8.5), rng.uniform(0, 6.3), rng.uniform(0.04, 0.09))
+    return tables, list(zip(beats, kinds)), af
+
+
+def _render(draws, sfreq, n_times) -> np.ndarray:
+    """The 12-lead records ``(n, 12, n_times)`` float32 mV of the :func:`_draw` results.
+
+    Vectorized across records, yet each record's numbers come from the same operations in
+    the same order whatever else is in the batch, so a record is identical alone or batched.
+    """
+    before = int(round(_HALF_BEFORE_S * sfreq))
+    length = before + int(round(_HALF_AFTER_S * sfreq))
+    t = (np.arange(length) - before) / sfreq
+    # Every beat template of the batch at once: sum_k a_k exp(-(t - t_k)^2 / 2 w_k^2) u_k.
+    table = np.stack([tab for tables, _, _ in draws for tab in tables])  # (n_tpl, W, 6)
+    gauss = t - table[:, :, 0, None]  # (n_tpl, W, L), in place from here on
+    gauss /= table[:, :, 1, None]
+    np.square(gauss, out=gauss)
+    gauss *= -0.5
+    np.exp(gauss, out=gauss)
+    gauss *= table[:, :, 2, None]
+    # One (3, W) @ (W, L) product per template (same shapes alone or batched).
+    tpl = np.matmul(table[:, :, 3:].transpose(0, 2, 1), gauss).astype(np.float32)
+    if not np.isfinite(tpl).all():  # only finite numbers are summed from here on
+        raise UserError("synthetic: a beat template is not finite (bad wave parameters)")
+    # Beats in time order per record, into a buffer padded by a template on each side.
+    pad = length
+    vcg = np.zeros((len(draws), 3, n_times + 2 * pad), dtype=np.float32)
+    first = 0
+    for b, (tables, beats, _) in enumerate(draws):
+        for t_beat, k in beats:
+            start = int(round(t_beat * sfreq)) - before + pad
+            vcg[b, :, start:start + length] += tpl[first + k]
+        first += len(tables)
+    vcg = vcg[:, :, pad:pad + n_times]
+    time = None
+    for b, (_, _, af) in enumerate(draws):
+        if af is None:
+            continue
+        if time is None:
+            time = np.arange(n_times) / sfreq
+        f_hz, phase0, amp = af
+        phase = np.cumsum(2 * np.pi * f_hz * (1 + 0.1 * np.sin(2 * np.pi * 0.3 * time
+                                                                + phase0))) / sfreq
+        fwave = amp * np.sin(phase) * (1 + 0.4 * np.sin(2 * np.pi * 0.7 * time))
+        vcg[b] += np.outer(_AF_AXIS, fwave)
+    # Dower projection per record (one BLAS call of one shape each), then the derived leads.
+    out = np.empty((len(draws), 12, n_times), dtype=np.float32)
+    for b in range(len(draws)):
+        np.matmul(_DOWER32[:2], vcg[b], out=out[b, 0:2])
+        np.matmul(_DOWER32[2:], vcg[b], out=out[b, 6:12])
+    # Noise-free on purpose: the augmentation pipeline adds the device's noise.
+    return derive_in_place(out)
 
 
 def synthesize(name, rng, sfreq, n_times) -> np.ndarray:
@@ -127,56 +235,7 @@ def synthesize(name, rng, sfreq, n_times) -> np.ndarray:
     n_times : int
         Number of samples.
     """
-    if name not in CLASSES:
-        raise UserError(f"synthetic: unknown class {name!r}; choose from {', '.join(CLASSES)}")
-    tpl, r_idx = _template(_class_waves(name, rng), sfreq)
-    rr_mean = 60.0 / rng.uniform(58, 92)
-    duration = n_times / sfreq
-    # Beat times (R peaks, s): sinus rhythm varies a little, AF is irregularly irregular.
-    beats, kinds = [], []
-    t = rng.uniform(0.1, rr_mean)
-    ectopic_at = set()
-    if name in ("pac", "pvc"):
-        n_expected = int(duration / rr_mean)
-        ectopic_at = set(rng.choice(np.arange(2, max(n_expected - 1, 3)),
-                                    size=min(2, max(n_expected - 3, 1)), replace=False).tolist())
-    while t < duration + _HALF_BEFORE_S:
-        beats.append(t)
-        i = len(beats)
-        if name == "af":
-            t += rr_mean * rng.uniform(0.55, 1.45)
-            kinds.append("n")
-        elif i in ectopic_at:
-            beats[-1] = beats[-2] + 0.62 * rr_mean if len(beats) > 1 else t
-            kinds.append(name)
-            # PVC: full compensatory pause; PAC: the sinus node resets.
-            t = beats[-2] + 2 * rr_mean if name == "pvc" and len(beats) > 1 else \
-                beats[-1] + rr_mean * 1.05
-        else:
-            kinds.append("n")
-            t += rr_mean * (1 + rng.normal(0, 0.02))
-    templates = {"n": (tpl, r_idx)}
-    if name == "pvc":
-        templates["pvc"] = _pvc_template(rng, sfreq)
-    elif name == "pac":
-        templates["pac"] = _pac_template(rng, sfreq)
-    vcg = np.zeros((3, n_times), dtype=np.float32)
-    for t_beat, kind in zip(beats, kinds):
-        beat, r = templates[kind]
-        start = int(round(t_beat * sfreq)) - r
-        lo, hi = max(start, 0), min(start + beat.shape[1], n_times)
-        if hi > lo:
-            vcg[:, lo:hi] += beat[:, lo - start:hi - start]
-    if name == "af":  # fibrillatory waves: 4–9 Hz, irregular amplitude, along the atrial axis
-        time = np.arange(n_times) / sfreq
-        f_hz = rng.uniform(4.5, 8.5)
-        phase = np.cumsum(2 * np.pi * f_hz * (1 + 0.1 * np.sin(2 * np.pi * 0.3 * time
-                                                                + rng.uniform(0, 6.3)))) / sfreq
-        fwave = rng.uniform(0.04, 0.09) * np.sin(phase) * (1 + 0.4 * np.sin(2 * np.pi * 0.7
-                                                                             * time))
-        vcg += np.outer(_unit((0.3, 0.5, -0.8)), fwave)
-    # Noise-free on purpose: the augmentation pipeline adds the device's noise.
-    return derive(_DOWER32 @ vcg)
+    return _render([_draw(name, rng, sfreq, n_times)], sfreq, n_times)[0]
 
 
 class SyntheticReader(BaseReader):
@@ -228,7 +287,23 @@ class SyntheticReader(BaseReader):
                                     (CLASSES[name],), self.name, location=name))
         return infos
 
-    def _read_signal(self, info):
-        rng = record_rng(self.seed, f"synthetic/{info.record_id}")
+    def _render_records(self, infos):
         n_times = int(round(self.duration_s * self.sfreq))
-        return synthesize(info.location, rng, self.sfreq, n_times), LEADS_12, self.sfreq
+        draws = [_draw(info.location, record_rng(self.seed, f"synthetic/{info.record_id}"),
+                       self.sfreq, n_times) for info in infos]
+        return _render(draws, self.sfreq, n_times)
+
+    def _read_signal(self, info):
+        return self._render_records([info])[0], LEADS_12, self.sfreq
+
+    def load_many(self, infos) -> list:
+        """The records of ``infos`` built in one vectorized pass (each equal to :meth:`load`).
+
+        Their signals are consecutive rows of one ``(n, 12, T)`` array.
+        """
+        infos = [i if isinstance(i, RecordInfo) else self.find(i) for i in infos]
+        if not infos:
+            return []
+        x = self._render_records(infos)  # finite by construction (checked templates)
+        return [Record(info=info, signal=x[k], sfreq=self.sfreq)
+                for k, info in enumerate(infos)]

@@ -15,11 +15,12 @@ import concurrent.futures
 import csv
 import hashlib
 import json
-import multiprocessing
 import shutil
+import time
 from pathlib import Path
 
 from augment.datasets.labels import load_label_map
+from augment.output import pool as _pool
 from augment.output.shard import (MANIFEST_COLUMNS, ShardJob, clean_partial, shard_done,
                                   shard_stem)
 from shirtecg_common.files import atomic_write_text, tmp_name
@@ -28,9 +29,6 @@ from shirtecg_common.progress import Progress
 
 RUN_SCHEMA = "shirtecg-augment-run/1"
 FORMATS = ("hdf5", "ptbxl")
-
-_JOB = None  # the worker process's ShardJob (set once by the pool initializer)
-
 
 def parse_shard(text):
     """``"2/8"`` → ``(2, 8)``; k counts from 1."""
@@ -45,21 +43,6 @@ def parse_shard(text):
 
 def _sha256_text(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _init_worker(job):
-    global _JOB
-    _JOB = job
-    try:  # one BLAS thread per worker: the workers already fill the cores
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        pass
-
-
-def _work(shard, infos):
-    return shard, _JOB.run_shard(shard, infos)
 
 
 def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, shard=None,
@@ -81,7 +64,7 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
     fmt : {"hdf5", "ptbxl"}
         HDF5 shards, or a PTB-XL-layout WFDB folder.
     workers : int
-        Processes (spawned); 1 works in this process. The output does not depend on it.
+        Processes (see :mod:`augment.output.pool`); 1 works in this process. The output does not depend on it.
     shard : (k, N) | None
         Process only the k-th of N interleaved slices of the shards (cluster job arrays).
     seed : int
@@ -105,8 +88,12 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
     -------
     summary : dict
         ``n_records`` planned, ``n_done`` processed now, ``n_skipped``, ``complete`` (all
-        shards of the plan done), ``rate`` (records/s), ``skipped`` (list).
+        shards of the plan done), ``rate`` (records/s), ``skipped`` (list); where the time
+        went: ``cpu_s`` (CPU seconds of the stages ``read``, ``augment``, ``write``, all
+        processes) and ``wall_s`` (``setup``: planning and freezing, ``work``, ``assemble``,
+        and with workers ``workers_ready``: from starting them to the last one ready).
     """
+    t_start = time.time()
     if fmt not in FORMATS:
         raise UserError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if int(copies) < 1:
@@ -137,6 +124,9 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
                    shard_size=shard_size)
     n_todo = sum(len(plan[s]) for s in todo)
     skipped = []
+    cpu_s = job.cpu_s  # this process's, or (below) the workers' summed
+    ready = []
+    t_setup = time.time()
     with Progress(total=n_todo, desc=f"augment {reader.name}", unit="records",
                   quiet=quiet) as progress:
         if workers == 1 or len(todo) <= 1:
@@ -144,15 +134,15 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
                 _, sk = job.run_shard(s, plan[s], progress=progress.update)
                 skipped.extend(sk)
         else:
-            ctx = multiprocessing.get_context("spawn")
-            with concurrent.futures.ProcessPoolExecutor(
-                    max_workers=min(workers, len(todo)), mp_context=ctx,
-                    initializer=_init_worker, initargs=(job,)) as pool:
-                futures = [pool.submit(_work, s, plan[s]) for s in todo]
+            with _pool.make_pool(job, min(workers, len(todo))) as pool:
+                futures = [pool.submit(_pool.work, s, plan[s]) for s in todo]
                 try:
                     for fut in concurrent.futures.as_completed(futures):
-                        _, (n_done, sk) = fut.result()
+                        _, (n_done, sk), shard_cpu_s, ready_at = fut.result()
                         skipped.extend(sk)
+                        for k, v in shard_cpu_s.items():
+                            cpu_s[k] += v
+                        ready.append(ready_at)
                         progress.update(n_done)
                 except concurrent.futures.process.BrokenProcessPool:
                     raise UserError(f"a worker process died (killed, or out of memory) while "
@@ -164,12 +154,17 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
                         f.cancel()
                     raise
         rate = progress.rate
+    t_work = time.time()
     complete = all(shard_done(out, s) for s in range(len(plan)))
     if complete:
         _assemble(out, len(plan), fmt)
+    wall_s = {"setup": t_setup - t_start, "work": t_work - t_setup,
+              "assemble": time.time() - t_work}
+    if ready:  # from starting the pool to the last worker being ready
+        wall_s["workers_ready"] = max(ready) - t_setup
     return {"n_records": len(infos), "n_done": n_todo, "n_skipped": len(skipped),
             "skipped": skipped, "complete": complete, "rate": rate, "n_shards": len(plan),
-            "out": str(out)}
+            "out": str(out), "cpu_s": dict(cpu_s), "wall_s": wall_s}
 
 
 def _freeze(out, reader, pipeline, label_map, *, profile_hash, source_root, **settings):

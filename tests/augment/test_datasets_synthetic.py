@@ -53,3 +53,20 @@ def test_classes_have_their_ecg_features():
     assert feats["af"][0] > 3 * feats["normal"][0]  # irregular RR
     assert feats["lbbb"][1] > 1.5 * feats["normal"][1]  # wide QRS
     assert feats["ste"][2] > feats["normal"][2] + 0.15  # ST elevation in V2 (mV)
+
+
+def test_batched_records_equal_records_built_alone():
+    reader = SyntheticReader(40, duration_s=3, seed=5)
+    infos = reader.index()
+    batch = reader.load_many(infos[:23])
+    other = reader.load_many(infos[7:40])  # other neighbours, other positions
+    base = batch[0].signal.base
+    assert base.shape == (23, 12, 1500) and all(r.signal.base is base for r in batch)
+    for k in range(7, 23):
+        alone = reader.load(infos[k])
+        assert np.array_equal(batch[k].signal, alone.signal)
+        assert np.array_equal(other[k - 7].signal, alone.signal)
+        assert batch[k].info == alone.info and batch[k].sfreq == 500.0
+    # Every class is in there (AF f-waves, ectopic templates): check one of each alone.
+    assert {i.location for i in infos[7:23]} == set(reader.classes)
+    assert reader.load_many([]) == []

@@ -91,6 +91,40 @@ def test_workers_and_shards_give_identical_bytes_and_keep_folds(tmp_path):
         1 for i in reader.index() if i.fold in (1, 2, 3))
 
 
+def test_ptbxl_format_identical_bytes_for_any_workers_and_shards(tmp_path):
+    import augment
+
+    reader = SyntheticReader(10, duration_s=2)
+    pipe = augment.load_pipeline("displacement")
+    kw = dict(copies=2, shard_size=3, quiet=True, seed=3, fmt="ptbxl", include_original=True)
+    run_augmentation(reader, pipe, tmp_path / "one", workers=1, **kw)
+    run_augmentation(reader, pipe, tmp_path / "two", workers=2, **kw)
+    for k in (2, 1):  # job-array slices into one folder
+        run_augmentation(reader, pipe, tmp_path / "split", shard=(k, 2), **kw)
+    ref = _digest(tmp_path / "one")
+    assert len([p for p in ref if p.endswith("_hr.dat")]) == 10 * 3
+    assert "ptbxl_database.csv" in ref and "records100/00000/00030_lr.hea" in ref
+    assert _digest(tmp_path / "two") == ref
+    assert _digest(tmp_path / "split") == ref
+
+
+def test_importing_the_worker_code_does_not_import_scikit_learn():
+    import subprocess
+    import sys
+
+    import augment
+
+    code = ("import sys, augment, augment.output.shard, augment.datasets; "
+            "print(sorted(m for m in ('sklearn', 'scipy.signal', 'augment.base') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+    # The lazy names are all there.
+    assert all(getattr(augment, name) is not None for name in augment.__all__)
+    assert augment.load_pipeline("base").__class__ is augment.Pipeline
+
+
 @pytest.fixture(scope="module")
 def ptbxl_root(shared_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("ptbxl_src")
