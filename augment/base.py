@@ -65,6 +65,13 @@ def make_rngs(random_state, n: int) -> list:
                 f"has {n} records; pass one seed per record, or one int/Generator for the batch"
             )
         return [check_random_state(_as_seed(s)) for s in seeds]
+    if random_state is not None and not isinstance(random_state, np.random.Generator):
+        # what Generator.spawn does for a fresh int-seeded generator, without building it
+        # and with less per-child overhead (the same children, the same streams)
+        check_random_state(random_state)  # validates the seed
+        seq = np.random.SeedSequence(random_state) if isinstance(random_state, numbers.Integral) \
+            else random_state
+        return [np.random.Generator(np.random.PCG64(child)) for child in seq.spawn(n)]
     return check_random_state(random_state).spawn(n)
 
 

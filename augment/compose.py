@@ -290,8 +290,8 @@ class OneOf(BaseComposition):
         cdf = np.cumsum(prob)
         last = int(np.flatnonzero(prob > 0)[-1])  # u at the rounded top of the CDF
         # one uniform per record through the CDF (rng.choice(p=…) costs ~20× more per call)
-        return [{min(int(np.searchsorted(cdf, rng.random(), side="right")), last)}
-                for rng in rngs]
+        u = np.array([rng.random() for rng in rngs])
+        return [{k} for k in np.minimum(np.searchsorted(cdf, u, side="right"), last).tolist()]
 
 
 class SomeOf(BaseComposition):
@@ -331,11 +331,12 @@ class SomeOf(BaseComposition):
     def _choose(self, rngs):
         lo, hi = self._count_range()
         k = len(self.named_transforms)
-        out = []
-        for rng in rngs:
-            m = int(rng.integers(lo, hi + 1))
-            out.append({int(c) for c in rng.permutation(k)[:m]})  # m distinct, uniformly
-        return out
+        # one generator call per record: the count, and k uniforms whose ranks order the
+        # children (a uniformly random permutation; its first m are m distinct children)
+        u = np.array([rng.random(k + 1) for rng in rngs]).reshape(len(rngs), k + 1)
+        counts = lo + np.minimum((u[:, 0] * (hi - lo + 1)).astype(np.intp), hi - lo)
+        order = np.argsort(u[:, 1:], axis=1).tolist()
+        return [set(row[:m]) for row, m in zip(order, counts.tolist())]
 
 
 def _is_number_list(v):

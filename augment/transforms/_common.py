@@ -15,13 +15,17 @@ def uniform(rngs, low, high, size=None) -> np.ndarray:
 
 
 def signed_uniform(rngs, low, high, size=None) -> np.ndarray:
-    """Magnitudes uniform in ``[low, high]`` with a random sign, per record (``±low…high``)."""
-    out = []
-    for rng in rngs:
-        mag = rng.uniform(low, high, size)
-        sign = np.where(rng.random(size) < 0.5, -1.0, 1.0)
-        out.append(mag * sign)
-    return np.array(out, dtype=np.float64)
+    """Magnitudes uniform in ``[low, high]`` with a random sign, per record (``±low…high``).
+
+    One ``Generator.random`` call per record (magnitudes, then signs); the arithmetic is
+    vectorized over the batch. Returns ``(n,)`` or ``(n, *size)`` float64.
+    """
+    shape = () if size is None else tuple(np.atleast_1d(size))
+    k = int(np.prod(shape, dtype=np.intp))
+    u = np.array([rng.random(2 * k) for rng in rngs], dtype=np.float64).reshape(len(rngs),
+                                                                                2 * k)
+    mag = low + (high - low) * u[:, :k]
+    return np.where(u[:, k:] < 0.5, -mag, mag).reshape((len(rngs),) + shape)
 
 
 def distinct_choice(rng, values, size):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from augment import leads as _leads
-from augment.transforms._common import check_leads, check_pair, uniform
+from augment.transforms._common import check_leads, check_pair
 from augment.transforms._geometry import correction_matrix
 from augment.transforms._linear import BaseLinearTransform
 from augment.transforms.anatomical import torso_model
@@ -77,10 +77,18 @@ class ElectrodeDisplacement(BaseLinearTransform):
 
     def randomize_parameters(self, x, sfreq, rngs):
         moving = check_leads(self, "electrodes", self.electrodes, torso_model.CHEST_ELECTRODES)
-        shift = uniform(rngs, self.min_shift_cm, self.max_shift_cm)
-        direction = uniform(rngs, self.min_direction_deg, self.max_direction_deg)
-        jitter = np.array([rng.normal(0.0, 1.0, (6, 2)) for rng in rngs]) * self.jitter_cm
-        limb = uniform(rngs, self.min_limb_fraction, self.max_limb_fraction)
+        # two generator calls per record (3 uniforms, 12 normals), the rest vectorized
+        u = np.empty((len(rngs), 3))
+        jitter = np.empty((len(rngs), 6, 2))
+        for i, rng in enumerate(rngs):
+            u[i] = rng.random(3)
+            jitter[i] = rng.standard_normal((6, 2))
+        jitter *= self.jitter_cm
+        shift = self.min_shift_cm + (self.max_shift_cm - self.min_shift_cm) * u[:, 0]
+        direction = self.min_direction_deg + (
+            self.max_direction_deg - self.min_direction_deg) * u[:, 1]
+        limb = self.min_limb_fraction + (
+            self.max_limb_fraction - self.min_limb_fraction) * u[:, 2]
         theta = np.deg2rad(direction)
         common = np.stack([np.cos(theta), np.sin(theta)], axis=-1) * shift[:, None]
         offsets = np.zeros((len(rngs), 6, 2))

@@ -93,24 +93,32 @@ class BaselineShift(BaseTransform):
     def apply(self, x, sfreq, params, rows=None):
         n_times = x.shape[-1]
         for j, i in enumerate(nb.record_rows(x, rows)):
+            xi = x[i]
             events = zip(params["electrode"][j], params["onset_s"][j], params["offset_mv"][j],
                          params["tau_s"][j], params["gain"][j], params["gain_duration_s"][j])
             for name, onset, offset, tau, gain, gain_dur in events:
-                e = ELECTRODES.index(name)
-                nz = _ENTERS[e]  # only the leads the electrode enters (one for C1–C6)
-                col = nb.ELECTRODE_MATRIX[nz, e]
+                e = _INDEX[name]
+                rs, col = _ENTERS[e]  # the leads the electrode enters (one for C1–C6)
                 a = min(int(round(onset * sfreq)), n_times - 1)
                 b = min(a + max(int(round(gain_dur * sfreq)), 0), n_times)
                 if b > a and gain != 1.0:  # gain first: it scales the body potential only
-                    phi = nb.POTENTIAL_MATRIX[e] @ x[i, :, a:b]
-                    x[i, nz, a:b] += np.outer(col, (np.float32(gain) - 1) * phi)
+                    phi = nb.POTENTIAL_MATRIX[e] @ xi[:, a:b]
+                    phi *= np.float32(gain) - 1
+                    xi[rs, a:b] += col * phi
                 # the relaxation is below 1e-5 of the jump after 12 time constants
                 end = min(n_times, a + int(np.ceil(12 * tau * sfreq)) + 1)
-                t = np.arange(end - a, dtype=np.float32) / np.float32(sfreq)
-                step = np.float32(offset) * np.exp(-t / np.float32(tau))
-                x[i, nz, a:end] += np.outer(col, step)
+                step = np.arange(end - a, dtype=np.float32)
+                step *= np.float32(-1.0 / (tau * sfreq))
+                np.exp(step, out=step)
+                step *= np.float32(offset)
+                xi[rs, a:end] += col * step
         return x
 
 
-#: For each electrode, the independent leads it enters (I/II and, via WCT, V1–V6 for limbs).
-_ENTERS = [np.flatnonzero(nb.ELECTRODE_MATRIX[:, e]) for e in range(9)]
+_INDEX = {name: e for e, name in enumerate(ELECTRODES)}
+#: Per electrode: the rows of the independent leads it enters, as a slice (limb electrodes
+#: enter I or II and, via the Wilson terminal, V1–V6: all 8 rows, a 0 where it does not
+#: enter), and its ``(rows, 1)`` column of the electrode matrix. Slices, not index lists:
+#: no fancy-index copy and write-back per event.
+_ENTERS = [(slice(0, 8), nb.ELECTRODE_MATRIX[:, e, None]) if e < 3
+           else (slice(e - 1, e), nb.ELECTRODE_MATRIX[e - 1:e, e, None]) for e in range(9)]
