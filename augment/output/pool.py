@@ -11,7 +11,8 @@ imports overlap with this process's own. Elsewhere (Windows) the workers are spa
 
 The workers receive the :class:`~augment.output.shard.ShardJob` once (pool initializer), then
 only shard numbers and record lists; each writes its own shard files, so no signal ever
-crosses a process boundary.
+crosses a process boundary. While they start, this process (already set up) works on shards
+of its own (:func:`run_parallel`): no core waits for the imports.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import contextlib
 import multiprocessing
 import os
 import time
+
+from shirtecg_common.errors import UserError
 
 #: Modules the fork server imports before it forks any worker: everything a pipeline and
 #: a shard need (an unimportable one is skipped by ``multiprocessing``).
@@ -73,15 +76,64 @@ def start_server():
         forkserver.ensure_running()
 
 
-def make_pool(job, workers):
-    """A process pool of ``workers`` processes that each hold ``job``."""
+def make_pool(job, workers, ready=None):
+    """A process pool of ``workers`` processes that each hold ``job``.
+
+    ``ready``, a ``multiprocessing`` Event of the pool's start method, is set by the first
+    worker that is ready.
+    """
     start_server()
     return concurrent.futures.ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context(start_method()),
-        initializer=_init_worker, initargs=(job,))
+        initializer=_init_worker, initargs=(job, ready))
 
 
-def _init_worker(job):
+def run_parallel(job, plan, todo, workers, progress, out):
+    """Run shards ``todo`` of ``plan`` on ``workers`` processes (and this one, at first).
+
+    A few shards per worker are queued at a time; the others wait in ``pending``. Until a
+    worker is ready, this process takes pending shards itself (from the end), so the cores do
+    not idle while the workers import; the workers always get the queued shards. Returns
+    ``(skipped, ready_at)``: skipped records, and when each worker result's worker was ready.
+    The workers' CPU time per stage is added to ``job.cpu_s``.
+    """
+    n_workers = min(workers, len(todo))
+    ready = multiprocessing.get_context(start_method()).Event()
+    pending = list(todo)
+    in_flight = {}
+    skipped, ready_at = [], []
+    with make_pool(job, n_workers, ready) as pool:
+        try:
+            while pending or in_flight:
+                while pending and len(in_flight) < 2 * n_workers:
+                    s = pending.pop(0)
+                    in_flight[pool.submit(work, s, plan[s])] = s
+                if pending and not ready.is_set():
+                    s = pending.pop()
+                    skipped.extend(job.run_shard(s, plan[s], progress=progress.update)[1])
+                    continue
+                done, _ = concurrent.futures.wait(
+                    in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
+                for fut in done:
+                    del in_flight[fut]
+                    _, (n_done, sk), cpu_s, at = fut.result()
+                    skipped.extend(sk)
+                    for k, v in cpu_s.items():
+                        job.cpu_s[k] += v
+                    ready_at.append(at)
+                    progress.update(n_done)
+        except concurrent.futures.process.BrokenProcessPool:
+            raise UserError(f"a worker process died (killed, or out of memory) while writing "
+                            f"{out}; the shards it finished are kept - run the same command "
+                            "again to resume, perhaps with fewer --workers") from None
+        except BaseException:
+            for f in in_flight:
+                f.cancel()
+            raise
+    return skipped, ready_at
+
+
+def _init_worker(job, ready=None):
     global _JOB, _READY_AT
     _JOB = job
     try:  # one BLAS thread per worker: the workers already fill the cores
@@ -91,6 +143,8 @@ def _init_worker(job):
     except ImportError:  # pragma: no cover
         pass
     _READY_AT = time.time()
+    if ready is not None:
+        ready.set()
 
 
 def work(shard, infos):

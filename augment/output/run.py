@@ -11,7 +11,6 @@ pipeline, profile and label map; re-running into the same folder with other sett
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
 import hashlib
 import json
@@ -123,9 +122,7 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
                    copies=copies, include_original=include_original, seed=seed,
                    shard_size=shard_size)
     n_todo = sum(len(plan[s]) for s in todo)
-    skipped = []
-    cpu_s = job.cpu_s  # this process's, or (below) the workers' summed
-    ready = []
+    skipped, ready = [], []
     t_setup = time.time()
     with Progress(total=n_todo, desc=f"augment {reader.name}", unit="records",
                   quiet=quiet) as progress:
@@ -134,25 +131,7 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
                 _, sk = job.run_shard(s, plan[s], progress=progress.update)
                 skipped.extend(sk)
         else:
-            with _pool.make_pool(job, min(workers, len(todo))) as pool:
-                futures = [pool.submit(_pool.work, s, plan[s]) for s in todo]
-                try:
-                    for fut in concurrent.futures.as_completed(futures):
-                        _, (n_done, sk), shard_cpu_s, ready_at = fut.result()
-                        skipped.extend(sk)
-                        for k, v in shard_cpu_s.items():
-                            cpu_s[k] += v
-                        ready.append(ready_at)
-                        progress.update(n_done)
-                except concurrent.futures.process.BrokenProcessPool:
-                    raise UserError(f"a worker process died (killed, or out of memory) while "
-                                    f"writing {out}; the shards it finished are kept - run the "
-                                    "same command again to resume, perhaps with fewer "
-                                    "--workers") from None
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
+            skipped, ready = _pool.run_parallel(job, plan, todo, workers, progress, out)
         rate = progress.rate
     t_work = time.time()
     complete = all(shard_done(out, s) for s in range(len(plan)))
@@ -164,7 +143,7 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
         wall_s["workers_ready"] = max(ready) - t_setup
     return {"n_records": len(infos), "n_done": n_todo, "n_skipped": len(skipped),
             "skipped": skipped, "complete": complete, "rate": rate, "n_shards": len(plan),
-            "out": str(out), "cpu_s": dict(cpu_s), "wall_s": wall_s}
+            "out": str(out), "cpu_s": dict(job.cpu_s), "wall_s": wall_s}
 
 
 def _freeze(out, reader, pipeline, label_map, *, profile_hash, source_root, **settings):
