@@ -111,15 +111,21 @@ def finish_in_output(out: np.ndarray, x8: np.ndarray) -> np.ndarray:
     if not (x8.ctypes.data == work.ctypes.data and x8.strides == work.strides):
         out[:, 6:12] = x8[:, 2:8]
         out[:, 4:6] = x8[:, 0:2]
-    # blocks of a few records: the seven passes over I/II stay in cache (~1.5x faster)
+    # per block of records, rows 0-5 = DERIVE_MATRIX[:6, :2] @ (I, II): one matrix product
+    # instead of nine passes (~2x faster). Bit-identical to derive_in_place: every product
+    # is exact (coefficients 0, ±1, ±1/2) and each sum of two is rounded once.
+    limb = _LIMB_ROWS.astype(out.dtype)
+    tmp = np.empty((_BLOCK, 2, out.shape[-1]), dtype=out.dtype)
     for start in range(0, len(out), _BLOCK):
         block = out[start:start + _BLOCK]
-        block[:, 0:2] = block[:, 4:6]
-        derive_in_place(block)
+        pair = tmp[:len(block)]
+        pair[...] = block[:, 4:6]  # I, II (rows 4-5 become aVL, aVF)
+        np.matmul(limb, pair, out=block[:, 0:6])
     return out
 
 
 _BLOCK = 8  # records: 8 × 6 rows × 5000 samples × 4 B ≈ 1 MB, an L2 cache
+_LIMB_ROWS = DERIVE_MATRIX[:6, :2]  # I, II, III, aVR, aVL, aVF from I and II
 
 
 def electrodes_to_leads(potentials: np.ndarray) -> np.ndarray:

@@ -20,6 +20,24 @@ def test_dower_limb_rows_and_derived_rows_follow_lead_algebra():
                                (0.044, 0.164, -1.387))
 
 
+def test_finish_in_output_is_bit_identical_to_the_lead_algebra():
+    """The pipeline's end step (a matrix product per block of records) gives exactly the
+    float32 values of III = II − I, aVR = −(I+II)/2, aVL = I − II/2, aVF = II − I/2."""
+    rng = np.random.default_rng(0)
+    x8 = (rng.standard_normal((11, 8, 257)) * 10.0 ** rng.uniform(-3, 3, (11, 8, 1))
+          ).astype(np.float32)
+    full = np.full((11, 12, 257), np.nan, dtype=np.float32)
+    full[:, 4:12] = x8
+    out = leads.finish_in_output(full, full[:, 4:12])
+    i, ii = x8[:, 0], x8[:, 1]
+    half = np.float32(0.5)
+    expected = np.stack([i, ii, ii - i, -(i + ii) * half, i - ii * half, ii - i * half],
+                        axis=1)
+    np.testing.assert_array_equal(out[:, :6], expected)
+    np.testing.assert_array_equal(out[:, 6:], x8[:, 2:])
+    np.testing.assert_array_equal(leads.derive(x8), out)
+
+
 def test_inverse_dower_is_pseudo_inverse_of_dower():
     """Edenbrandt & Pahlm's matrix equals pinv(Dower) to the 3 published decimals."""
     np.testing.assert_allclose(leads.INVERSE_DOWER, np.linalg.pinv(leads.DOWER), atol=6e-4)
