@@ -77,6 +77,16 @@ _TIMING = re.compile(r"time: setup (?P<setup>[\d.]+) s, (?:workers ready after "
 _TICK_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def _pss_mb(pid):
+    """Proportional set size (MB): shared pages split among the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("Pss:")),
+                        0) / 1024
+    except OSError:
+        return 0.0
+
+
 def _tree(pid):
     """``{pid: (rss MB, CPU s)}`` of ``pid`` and all its descendants, from /proc."""
     found, stack = {}, [pid]
@@ -99,15 +109,17 @@ def _tree(pid):
 
 
 def _measure(cmd):
-    """Run ``cmd``; return (wall s, peak tree RSS MB, CPU s of the whole tree, stderr)."""
+    """Run ``cmd``; return (wall s, peak tree RSS MB, peak tree PSS MB, CPU s of the whole
+    tree, stderr)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak, cpu = [0.0], {}
+    peak, peak_pss, cpu = [0.0], [0.0], {}
 
     def poll():
         while proc.poll() is None:
             tree = _tree(proc.pid)
             peak[0] = max(peak[0], sum(rss for rss, _ in tree.values()))
+            peak_pss[0] = max(peak_pss[0], sum(_pss_mb(p) for p in tree))
             for p, (_, c) in tree.items():  # last reading per process (misses < 0.1 s each)
                 cpu[p] = max(cpu.get(p, 0.0), c)
             time.sleep(0.1)
@@ -119,7 +131,7 @@ def _measure(cmd):
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.decode()[-2000:]}")
-    return wall, peak[0], sum(cpu.values()), err.decode()
+    return wall, peak[0], peak_pss[0], sum(cpu.values()), err.decode()
 
 
 def main(argv=None):
@@ -142,7 +154,7 @@ def main(argv=None):
             cmd = [sys.executable, "-m", "shirtecg", "augment", "run", "--dataset", "synthetic",
                    "--n-records", str(n), "--pipeline", args.pipeline, "--copies", "1",
                    "--out", str(out), "--workers", str(args.workers)]
-            wall, peak, cpu, err = _measure(cmd)
+            wall, peak, pss, cpu, err = _measure(cmd)
             match = _TIMING.search(err)
             if match is None:
                 raise RuntimeError(f"no time line in the output of {' '.join(cmd)}:\n{err}")
@@ -150,13 +162,13 @@ def main(argv=None):
                                  if v is not None})
             size_gb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e9
             rows.append((f"shirtecg `augment run`, {args.workers} workers", n, wall, peak,
-                         size_gb, cpu))
+                         pss, size_gb, cpu))
             shutil.rmtree(out)
         nb = args.baseline_records
-        wall, peak, cpu, _ = _measure([sys.executable, "-c", _BASELINE, str(nb), args.pipeline,
-                                       str(tmp / "baseline.h5")])
+        wall, peak, pss, cpu, _ = _measure([sys.executable, "-c", _BASELINE, str(nb),
+                                            args.pipeline, str(tmp / "baseline.h5")])
         rows.append(("baseline: 1 process, 1 record per call, h5py append", nb, wall, peak,
-                     (tmp / "baseline.h5").stat().st_size / 1e9, cpu))
+                     pss, (tmp / "baseline.h5").stat().st_size / 1e9, cpu))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     alone = json.loads(subprocess.run([sys.executable, "-c", _STAGES, "1024", args.pipeline],
@@ -166,12 +178,12 @@ def main(argv=None):
           f"HDF5 float32; cores: {os.cpu_count()}, load average before: "
           f"{load_before:.1f}\n")
     print("| run | records | wall (s) | records/s | vs baseline | CPU ms/record | "
-          "peak RSS, process tree (MB) | output (GB) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, n, wall, peak, gb, cpu in rows:
+          "peak RSS, process tree (MB) | peak PSS, process tree (MB) | output (GB) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, n, wall, peak, pss, gb, cpu in rows:
         rate = n / wall
         print(f"| {name} | {n:,} | {wall:.1f} | {rate:,.0f} | {rate / base_rate:.2f}× | "
-              f"{1000 * cpu / n:.2f} | {peak:,.0f} | {gb:.2f} |")
+              f"{1000 * cpu / n:.2f} | {peak:,.0f} | {pss:,.0f} | {gb:.2f} |")
     n = max(timings)
     wall, t = timings[n]
     before_run = wall - t["setup"] - t["work"] - t["assemble"]
@@ -189,7 +201,8 @@ def main(argv=None):
               f"{total:.3f} | {1000 / total:,.0f} |")
     print(f"\nEnd to end = start-up + records × (sum of the stages) / workers, when the "
           f"{args.workers} cores are free; the machine's other load counts too (rerun on an idle "
-          "machine). CPU ms/record of the table above includes start-up and every process.")
+          "machine). CPU ms/record of the table above includes start-up and every process. RSS counts "
+          "pages the workers share with their fork server once per process; PSS splits them.")
     return 0
 
 

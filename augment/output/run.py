@@ -20,10 +20,9 @@ from pathlib import Path
 
 from augment.datasets.labels import load_label_map
 from augment.output import pool as _pool
-from augment.output.shard import (MANIFEST_COLUMNS, ShardJob, clean_partial, shard_done,
-                                  shard_stem)
-from shirtecg_common.files import atomic_write_text, tmp_name
+from augment.output.shard import MANIFEST_COLUMNS, ShardJob, clean_partial, shard_done, shard_stem
 from shirtecg_common.errors import UserError
+from shirtecg_common.files import atomic_write_text, tmp_name
 from shirtecg_common.progress import Progress
 
 RUN_SCHEMA = "shirtecg-augment-run/1"

@@ -20,8 +20,8 @@ import numpy as np
 from augment.datasets.labels import SYSTEM_OF_SOURCE
 from augment.leads import LEADS_12
 from augment.output.writers import HDF5ShardWriter, write_ptbxl_sample
-from shirtecg_common.files import atomic_write_text
 from shirtecg_common.errors import UserError
+from shirtecg_common.files import atomic_write_text
 from shirtecg_common.random import record_seed_sequence
 
 MANIFEST_COLUMNS = ("sample_id", "shard", "index", "source_dataset", "source_record",

@@ -96,7 +96,8 @@ def test_ptbxl_format_identical_bytes_for_any_workers_and_shards(tmp_path):
 
     reader = SyntheticReader(10, duration_s=2)
     pipe = augment.load_pipeline("displacement")
-    kw = dict(copies=2, shard_size=3, quiet=True, seed=3, fmt="ptbxl", include_original=True)
+    kw = {"copies": 2, "shard_size": 3, "quiet": True, "seed": 3, "fmt": "ptbxl",
+          "include_original": True}
     run_augmentation(reader, pipe, tmp_path / "one", workers=1, **kw)
     run_augmentation(reader, pipe, tmp_path / "two", workers=2, **kw)
     for k in (2, 1):  # job-array slices into one folder
@@ -121,6 +122,7 @@ def test_importing_the_worker_code_does_not_import_scikit_learn():
                          check=True).stdout
     assert out.strip() == "[]"
     # The lazy names are all there.
+    assert sorted(augment.__all__) == sorted([*augment._EXPORTS, *augment._SUBMODULES])
     assert all(getattr(augment, name) is not None for name in augment.__all__)
     assert augment.load_pipeline("base").__class__ is augment.Pipeline
 
