@@ -54,8 +54,25 @@ class BaseComposition(BaseTransform):
     # ----------------------------------------------------------------- steps and params
     @property
     def named_transforms(self) -> list:
-        """``[(step name, transform), …]``."""
-        return name_steps(self.transforms, type(self).__name__, _param_names(type(self)))
+        """``[(step name, transform), …]``.
+
+        Cached while :attr:`transforms` holds the same items (the cache keeps references
+        to them, so an identity check is enough); a run reads it dozens of times.
+        """
+        items = self.transforms
+        key = _items_key(items)
+        cached = self.__dict__.get("_named_cache")
+        if key is not None and cached is not None and _same_key(cached[0], key):
+            return list(cached[1])
+        named = name_steps(items, type(self).__name__, _param_names(type(self)))
+        if key is not None:
+            self.__dict__["_named_cache"] = (key, named)
+        return list(named)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_named_cache", None)
+        return state
 
     @property
     def keeps_independent_leads(self):
@@ -337,6 +354,19 @@ class SomeOf(BaseComposition):
         counts = lo + np.minimum((u[:, 0] * (hi - lo + 1)).astype(np.intp), hi - lo)
         order = np.argsort(u[:, 1:], axis=1).tolist()
         return [set(row[:m]) for row, m in zip(order, counts.tolist())]
+
+
+def _items_key(items):
+    """What the step names depend on: each item (and a pair's name and transform)."""
+    if not isinstance(items, (list, tuple)):
+        return None
+    return tuple((item, *item) if isinstance(item, (list, tuple)) else (item,)
+                 for item in items)
+
+
+def _same_key(a, b):
+    return len(a) == len(b) and all(
+        len(x) == len(y) and all(u is v for u, v in zip(x, y)) for x, y in zip(a, b))
 
 
 def _is_number_list(v):

@@ -7,6 +7,7 @@ pair chooses the name. Names become ``step__param`` keys of ``get_params``/``set
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 
@@ -16,6 +17,7 @@ from shirtecg_common.errors import UserError
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
+@functools.lru_cache(maxsize=512)
 def snake_case(name: str) -> str:
     """``TimeStretch`` → ``time_stretch`` (``AddSNRNoise`` → ``add_snr_noise``)."""
     name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)

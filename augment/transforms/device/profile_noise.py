@@ -190,10 +190,15 @@ class AddProfileNoise(BaseTransform):
         names, _ = self._activities()
         banks = {a: self.lead_bank(a, sfreq, n_times)[0] for a in names}
         tmp = np.empty(x.shape[1:], dtype=np.float32)
+        offsets = np.asarray(params["offset"]).tolist()
+        gains = np.asarray(params["gain"], dtype=np.float32)
         for j, i in enumerate(range(len(x)) if rows is None else rows):
-            o = int(params["offset"][j])
+            o = offsets[j]
             crop = banks[params["activity"][j]][:, o:o + n_times]
-            x[i] += np.multiply(crop, np.float32(params["gain"][j]), out=tmp)
+            if gains[j] == 1:  # the recorded level (default): no scaling pass
+                x[i] += crop
+            else:
+                x[i] += np.multiply(crop, gains[j], out=tmp)
         return x
 
 

@@ -8,7 +8,7 @@ from augment import noise_banks as nb
 from augment.base import BaseTransform
 from augment.leads import ELECTRODES
 from augment.transforms._common import check_count, check_pair
-from augment.transforms.noise.walking import _Buffers, _harmonic_basis
+from augment.transforms.noise.walking import CHUNK, _Buffers, _harmonic_basis
 
 
 class PowerlineNoise(BaseTransform):
@@ -122,20 +122,26 @@ class PowerlineNoise(BaseTransform):
         w = np.concatenate([np.matmul(m, w_e * mix[:, :, k, None]) for k in range(2)],
                            axis=2).astype(np.float32)  # (n, 8, 4H)
         n_idx = np.arange(n_times, dtype=np.float64)
-        cycles = np.empty(n_times)
-        buf = _Buffers(n_h, x.shape[1], n_times)
-        env = np.empty((2, n_times), dtype=np.float32)
-        both = np.empty((2, 2 * n_h, n_times), dtype=np.float32)
-        theta = np.empty(n_times, dtype=np.float32)
-        for j, i in enumerate(nb.record_rows(x, rows)):
+        rows = list(nb.record_rows(x, rows))
+        m = CHUNK
+        buf = _Buffers(m, n_h, x.shape[1], n_times)
+        cycles = np.empty((m, n_times))
+        env = np.empty((m, 2, n_times), dtype=np.float32)
+        both = np.empty((m, 2, 2 * n_h, n_times), dtype=np.float32)
+        for c0 in range(0, len(rows), m):  # a few records per numpy call (C2)
+            c1 = min(c0 + m, len(rows))
+            k = c1 - c0
             # cycles in float64, fractional part only, then radians in float32
             # (2π·50 Hz·t reaches 3000 rad in 10 s; np.mod is 10× slower than this)
-            np.multiply(n_idx, line[j] / sfreq, out=cycles)
-            cycles -= np.floor(cycles)
-            np.multiply(cycles, 2 * np.pi, out=theta, casting="same_kind")
+            cyc = np.multiply(n_idx, (line[c0:c1] / sfreq)[:, None], out=cycles[:k])
+            cyc -= np.floor(cyc)
+            theta = np.multiply(cyc, 2 * np.pi, out=buf.theta[:k], casting="same_kind")
             basis = _harmonic_basis(theta, n_h, buf)
-            nb.upsample(env_low[j], factor, n_times, out=env)
-            np.multiply(basis, env[0], out=both[0])
-            np.multiply(basis, env[1], out=both[1])
-            x[i] += np.dot(w[j], both.reshape(4 * n_h, n_times), out=buf.out)
+            nb.upsample(env_low[c0:c1].reshape(2 * k, -1), factor, n_times,
+                        out=env[:k].reshape(2 * k, n_times))
+            np.multiply(basis, env[:k, 0, None], out=both[:k, 0])
+            np.multiply(basis, env[:k, 1, None], out=both[:k, 1])
+            out = np.matmul(w[c0:c1], both[:k].reshape(k, 4 * n_h, n_times), out=buf.out[:k])
+            for j in range(c0, c1):
+                x[rows[j]] += out[j - c0]
         return x
