@@ -124,9 +124,16 @@ def _activity_segments(raw, data):
 
 
 def _ann_to_samples(raw, onset, duration, n):
-    origin = raw.annotations.orig_time
-    start = int(raw.time_as_index(onset, use_rounding=True, origin=origin)[0])
-    stop = start + int(round(duration * raw.info["sfreq"]))
+    # Same index as raw.time_as_index(onset, use_rounding=True, origin=orig_time), computed
+    # directly: MNE's version builds raw.times, which imports numba (~1 s per process).
+    sfreq = raw.info["sfreq"]
+    origin, meas_date = raw.annotations.orig_time, raw.info["meas_date"]
+    if origin is None:  # onsets count from the first sample
+        start = int(round(onset * sfreq))
+    else:  # onsets count from orig_time; sample 0 of the data is first_samp after meas_date
+        shift_s = (origin - meas_date).total_seconds() if meas_date is not None else 0.0
+        start = int(round((onset + shift_s) * sfreq)) - raw.first_samp
+    stop = start + int(round(duration * sfreq))
     return max(start, 0), min(max(stop, start + 1), n)
 
 
