@@ -19,7 +19,13 @@ from scipy import optimize, signal
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from calibration.distance import FeatureScaler, classifier_auc, energy_distance, feature_differences
+from calibration.distance import (
+    FeatureScaler,
+    classifier_auc,
+    energy_distance,
+    feature_differences,
+    feature_giveaways,
+)
 from calibration.features import extract_features
 from calibration.search_space import SearchSpace, declared_space
 from shirtecg_common.errors import UserError
@@ -234,9 +240,11 @@ class AugmentationFitter(BaseEstimator):
         self.best_pipeline_ = self._with(self.best_params_)
         self.score_ = float(best["energy"])
         aucs = {}
+        # One fold seed for before and after: the same classifier on the same fold splits
+        # (of the device rows; the public rows are as many for initial and calibrated).
+        seed = int(rng.integers(2**31 - 1))
         for label, feats in (("raw", raw_feats), ("initial", init_feats),
                              ("calibrated", best["feats"])):
-            seed = int(rng.integers(2**31 - 1))
             aucs[label] = {
                 "energy": max(energy(feats), 0.0),
                 "auc": classifier_auc(dev_feats, feats, classifier=self.classifier,
@@ -259,6 +267,15 @@ class AugmentationFitter(BaseEstimator):
         check_is_fitted(self, "features_")
         return feature_differences(self.features_["device"], self.features_[which],
                                    self.features_["names"], self.scaler_)
+
+    def feature_giveaways(self, which="calibrated", n_top=8):
+        """Which features still tell ``which`` from the device records:
+        ``(rows, auc_all)`` of :func:`calibration.distance.feature_giveaways` (each feature's
+        AUC alone, and the classifier's AUC without it)."""
+        check_is_fitted(self, "features_")
+        return feature_giveaways(self.features_["device"], self.features_[which],
+                                 self.features_["names"], classifier=self.classifier,
+                                 n_top=n_top, random_state=0)
 
     def augment(self, pipeline, public=None, public_sfreq=None):
         """Augmented public records on the device's leads and rate (for plots)."""

@@ -92,6 +92,18 @@ def write_report(fitter, out_dir, *, title="Augmentation calibration", inputs=No
         direction = "higher" if diff > 0 else "lower"
         lines.append(f"| `{name}` | {before[name]:+.2f} | {diff:+.2f} | {direction} | "
                      f"{hint(name)} |")
+    rows, auc_all = fitter.feature_giveaways("calibrated")
+    lines += ["", "## What gives the augmented records away", "",
+              f"The classifier's AUC with every feature: {auc_all:.3f}. Per feature: its "
+              "AUC alone (0.5 = same distribution; below 0.5: lower in the augmented "
+              "records) and the classifier's AUC without it (a large drop from "
+              f"{auc_all:.3f}: the classifier relies on it, possibly only together with "
+              "another feature).", "",
+              "| feature | AUC alone | classifier AUC without it |", "|---|---:|---:|"]
+    for r in rows[:n_todo]:
+        w = r["auc_without"]
+        lines.append(f"| `{r['name']}` | {r['auc_alone']:.3f} | "
+                     f"{'–' if w is None else f'{w:.3f}'} |")
     lines += ["", "## Figures", "",
               "![PSD overlay](psd_overlay.png)", "",
               "Median power spectra per device lead: device records vs public records raw, "

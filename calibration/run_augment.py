@@ -138,6 +138,9 @@ def calibrate_augmentation(*, device_records, public, pipeline, profile=None, ou
         profile = device_profile(device_records, Path(out).with_name(
             Path(out).stem + "_profile.yaml"))
         say(f"profile noise from the device records (noise_from_ecg): {profile}")
+    if profile is not None:
+        # Absolute: the calibrated YAML names it, and `augment run` may start elsewhere.
+        profile = str(Path(profile).resolve())
     pipe = augment.load_pipeline(pipeline, profile=profile)
     bar = Progress(total=budget, desc="calibrating", unit="evals", quiet=quiet or None)
 

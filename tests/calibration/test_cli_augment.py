@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import yaml
@@ -141,30 +143,45 @@ def test_real_wearable_calibration_moves_toward_textile(shared_data, tmp_path):
     assert d["calibrated"]["auc"] < d["raw"]["auc"]
 
 
-def test_cli_wearable_grouped_and_longer_public(shared_data, tmp_path):
-    """Real CSVs: --group-by subject gives a by-subject AUC; --public-window-s 10 with a
-    TimeStretch step compares the first 5 s of 10-s public windows (2 copies each)."""
+def test_cli_wearable_example_then_augment_run(shared_data, tmp_path, monkeypatch):
+    """The README's wearable run: the shipped example pipeline (HeartRateChange, amplitude,
+    the device's own noise, front end) on the real CSVs with --profile-from-device, 10-s
+    public windows of which 5 s are compared, folds by subject; then `shirtecg augment run`
+    takes the calibrated YAML unchanged, from another working directory."""
+    import h5py
+
     import augment
 
     w = shared_data / "wearable_motion_artifacts"
-    spec = {"format_version": 1, "name": "hr",
-            "transforms": [{"class": "TimeStretch", "params": {"p": 1.0, "min_stretch_pct": 0.0,
-                                                               "max_stretch_pct": 10.0}},
-                           {"class": "MuscleNoise", "params": {"p": 1.0}}],
-            "tunable": {"time_stretch__max_stretch_pct": [0.0, 50.0],
-                        "muscle_noise__max_rms_mv": [0.005, 0.3]}}
-    pipe_yaml = tmp_path / "hr.yaml"
-    pipe_yaml.write_text(yaml.safe_dump(spec, sort_keys=False))
-    out, rep = tmp_path / "cal.yaml", tmp_path / "rep"
+    example = Path(__file__).resolve().parents[2] / "calibration" / "examples"
+    out, rep = tmp_path / "cal" / "motion_cal.yaml", tmp_path / "rep"
     assert main(["calibrate", "augment", "--device-records", str(w / "01" / "01_03_chodza.csv"),
                  str(w / "03" / "03_03_chodza.csv"), "--public", str(w / "01" / "01_01_klud.csv"),
-                 str(w / "03" / "03_01_klud.csv"), "--pipeline", str(pipe_yaml), "--window-s",
+                 str(w / "03" / "03_01_klud.csv"), "--pipeline",
+                 str(example / "wearable_motion.yaml"), "--profile-from-device", "--window-s",
                  "5", "--public-window-s", "10", "--copies", "2", "--group-by", "subject",
                  "--budget", "2", "--out", str(out), "--report", str(rep), "--quiet"]) == 0
-    assert augment.load_pipeline(str(out)).get_params()["time_stretch__max_stretch_pct"] <= 50
-    rows = [r for r in (rep / "report.md").read_text().splitlines()
+    spec = yaml.safe_load(out.read_text())
+    assert [s["class"] for s in spec["transforms"]][:1] == ["HeartRateChange"]
+    profile = Path(spec["transforms"][2]["params"]["profile"])
+    assert profile.is_absolute() and profile == out.with_name("motion_cal_profile.yaml")
+    assert augment.load_pipeline(str(out)).get_params()["heart_rate_change__max_change_pct"] <= 100
+    text = (rep / "report.md").read_text()
+    rows = [r for r in text.splitlines()
             if r.startswith(("| not augmented |", "| calibrated pipeline |"))]
     assert len(rows) == 2
     for r in rows:  # energy, AUC, AUC with folds by subject: all numbers
         cells = [c.strip() for c in r.strip("|").split("|")]
         assert all(0.0 <= float(c) for c in cells[1:4]) and float(cells[3]) <= 1.0
+    assert "What gives the augmented records away" in text and "`II:qrs_amp`" in text
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["augment", "run", "--dataset", "synthetic", "--n-records", "3", "--sfreq",
+                 "500", "--pipeline", str(out), "--copies", "2", "--out", "aug",
+                 "--quiet"]) == 0
+    shards = sorted((elsewhere / "aug").rglob("*.h5"))
+    assert shards
+    with h5py.File(shards[0], "r") as h5:
+        sig = h5["ecg"][...]
+    assert sig.shape[:2] == (6, 12) and np.isfinite(sig).all() and np.ptp(sig) > 0

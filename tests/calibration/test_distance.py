@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibration.distance import FeatureScaler, classifier_auc, energy_distance
+from calibration.distance import (
+    FeatureScaler,
+    classifier_auc,
+    energy_distance,
+    feature_differences,
+    feature_giveaways,
+)
 
 
 def _energy_reference(a, b):
@@ -92,3 +98,27 @@ def test_grouped_auc_ignores_recording_identity():
         classifier_auc(a, b, groups_a=["one"] * len(a), groups_b=gb)
     with pytest.raises(ValueError, match="one label per row"):
         classifier_auc(a, b, groups_a=ga[:-1], groups_b=gb)
+
+
+def test_giveaways_find_a_feature_invisible_alone():
+    """x1 − x0 tells the sets apart; x0 alone does not (same marginal), x2 is pure noise: the
+    classifier without x0 or x1 drops, without x2 it does not; x0's AUC alone stays ≈ 0.5."""
+    rng = np.random.default_rng(3)
+
+    def make(n, shift):
+        x0 = rng.normal(size=n)
+        return np.c_[x0, x0 + shift + 0.1 * rng.normal(size=n), rng.normal(size=n)]
+
+    dev, other = make(80, 0.0), make(80, 1.0)
+    rows, auc_all = feature_giveaways(dev, other, ["x0", "x1", "x2"], random_state=0)
+    by = {r["name"]: r for r in rows}
+    assert auc_all > 0.95
+    assert abs(by["x0"]["auc_alone"] - 0.5) < 0.1 and by["x0"]["auc_without"] < 0.85
+    assert by["x1"]["auc_alone"] > 0.65 and by["x1"]["auc_without"] < 0.65
+    assert by["x2"]["auc_without"] > 0.9
+    assert {rows[0]["name"], rows[1]["name"]} == {"x0", "x1"}  # most relied upon first
+    # per-feature differences are in each feature's own scale (never whitened mixtures)
+    scaler = FeatureScaler(whiten=True).fit(dev)
+    diffs = dict(feature_differences(dev, other, ["x0", "x1", "x2"], scaler))
+    ref = (other.mean(0) - dev.mean(0)) / scaler.scale_
+    assert diffs["x1"] == pytest.approx(ref[1]) and diffs["x0"] == pytest.approx(ref[0])
