@@ -20,6 +20,7 @@ import inspect
 
 import numpy as np
 
+from augment.leads import INDEPENDENT_INDEX
 from augment.transforms import _time_maps as _tm
 from augment.transforms._linear import EYE8, apply_matrices, is_linear
 from augment.transforms._time_maps import is_time_map
@@ -111,33 +112,54 @@ class _Pending:
             moved = np.any(m != EYE8.astype(np.float32), axis=(1, 2))
         if maps is None:
             maps = [None] * len(x8)
-        out = x8 if (owned or source is not None) else np.empty_like(x8)
+        if source is not None:
+            return self._flush_from_source(source, x8, maps, m, moved), True
+        out = x8 if owned else np.empty_like(x8)
         a = np.empty(x8.shape[1:], dtype=np.float32)
         b = np.empty_like(a)
         for i in range(len(x8)):
-            if source is not None:  # the independent leads I, II, V1…V6 of the 12
-                parts = ((source[i, 0:2], slice(0, 2)), (source[i, 6:12], slice(2, 8)))
+            if maps[i] is None:
+                if moved[i]:
+                    np.dot(m[i], x8[i], out=a)
+                    out[i] = a
+                elif out is not x8:
+                    out[i] = x8[i]
+                continue
+            _tm.render(maps[i], ((x8[i], slice(0, 8)),), a, b)
+            if moved[i]:
+                np.dot(m[i], a, out=out[i])
             else:
-                parts = ((x8[i], slice(0, 8)),)
-            mi = m[i] if moved[i] else None
-            if maps[i] is None and mi is None:
-                if out is not x8 or source is not None:
-                    for src, rs in parts:
-                        out[i, rs] = src
-                continue
-            if maps[i] is None and source is None:
-                np.dot(mi, x8[i], out=a)
                 out[i] = a
-                continue
-            if mi is None and source is not None:  # straight into the output record
-                _tm.render(maps[i], parts, out[i], b)
-                continue
-            _tm.render(maps[i], parts, a, b)
-            if mi is None:
-                out[i] = a
-            else:
-                np.dot(mi, a, out=out[i])
         return out, True
+
+    @staticmethod
+    def _flush_from_source(source, out, maps, m, moved):
+        """:meth:`flush` reading the independent leads from the 12-lead ``source``."""
+        n_times = source.shape[-1]
+        if m is not None:  # the same matrices on the 12 rows (0 on III, aVR, aVL, aVF)
+            m12 = np.zeros((len(m), 8, 12), dtype=np.float32)
+            m12[:, :, INDEPENDENT_INDEX] = m
+        a = np.empty(out.shape[1:], dtype=np.float32)
+        b = np.empty_like(a)
+        for i in range(len(out)):
+            mp = maps[i]
+            if moved[i] and (mp is None or mp[0] == "roll"):
+                # a matrix, maybe after a roll: products straight from the input rows into
+                # the output (no copy of the 8 leads first; bit-identical)
+                s = 0 if mp is None else int(mp[1])
+                if s == 0:
+                    np.dot(m12[i], source[i], out=out[i])
+                else:
+                    np.matmul(m12[i], source[i][:, :n_times - s], out=out[i][:, s:])
+                    np.matmul(m12[i], source[i][:, n_times - s:], out=out[i][:, :s])
+                continue
+            parts = ((source[i, 0:2], slice(0, 2)), (source[i, 6:12], slice(2, 8)))
+            if not moved[i]:  # straight into the output record
+                _tm.render(mp, parts, out[i], b)
+                continue
+            _tm.render(mp, parts, a, b)
+            np.dot(m[i], a, out=out[i])
+        return out
 
 
 def run_chosen(owner, named, x8, sfreq, rngs, chosen, owned=False):

@@ -175,8 +175,8 @@ def _unfused(comp, x, rngs):
     return full, records
 
 
-@pytest.mark.parametrize("second_stretch", [False, True])
-def test_fused_time_maps_and_matrices_match_step_by_step(second_stretch):
+@pytest.mark.parametrize("case", ["shift-stretch-shift", "second stretch", "roll only"])
+def test_fused_time_maps_and_matrices_match_step_by_step(case):
     """Shifts, a stretch and lead matrices drawn first and applied in one pass per record
     (a Pipeline's pass reading the 12-lead input) give the draws, records and signal of
     running the steps one by one; a second stretch forces a pass in between."""
@@ -185,30 +185,31 @@ def test_fused_time_maps_and_matrices_match_step_by_step(second_stretch):
     steps = [TimeShift(p=0.7, max_shift_s=0.3), TimeStretch(p=0.7),
              TimeShift(p=0.5, mode="edge", max_shift_s=0.2), ElectrodeDisplacement(p=0.8),
              AmplitudeScale(p=0.5)]
-    if second_stretch:
+    if case == "second stretch":
         steps.insert(3, TimeStretch(p=0.6, direction="faster"))
+    if case == "roll only":  # every record: a roll and a matrix (or a roll alone, or none)
+        steps = [TimeShift(p=0.8), AmplitudeScale(p=0.7)]
     rng = np.random.default_rng(4)
-    x12 = leads.derive(rng.normal(size=(7, 8, 600)).astype(np.float32))
-    seeds = list(range(10, 17))
+    x12 = leads.derive(rng.normal(size=(16, 8, 600)).astype(np.float32))
+    seeds = list(range(10, 26))
     pipe = Pipeline([clone(s) for s in steps])
     out = pipe(x12, 500.0, random_state=seeds)
-    ref, rngs = leads.independent(x12), make_rngs(seeds, 7)
+    ref, rngs = leads.independent(x12), make_rngs(seeds, 16)
     ref_records = [{} for _ in seeds]
     for (name, _), step in zip(pipe.named_transforms, steps):
         ref, recs = step.transform_batch(ref, 500.0, rngs)
         for rec, r in zip(ref_records, recs):
             rec[name] = r
     assert pipe.last_parameters == ref_records
-    assert any(r["time_stretch" if not second_stretch else "time_stretch_1"]["applied"]
-               for r in ref_records)
+    assert any(r[pipe.named_transforms[-1][0]]["applied"] for r in ref_records)
     np.testing.assert_allclose(out, leads.derive(ref), atol=2e-5)
     # the same steps inside a Compose on independent leads (fused in place, input kept)
     x8 = leads.independent(x12)
     before = x8.copy()
     out8, _ = Compose([clone(s) for s in steps]).transform_batch(x8, 500.0,
-                                                                 make_rngs(seeds, 7))
+                                                                 make_rngs(seeds, 16))
     np.testing.assert_array_equal(x8, before)
-    ref, rngs = leads.independent(x12), make_rngs(seeds, 7)
+    ref, rngs = leads.independent(x12), make_rngs(seeds, 16)
     for rng_ in rngs:
         rng_.random()  # the Compose gate (p=1)
     for step in steps:
