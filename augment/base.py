@@ -75,6 +75,19 @@ def make_rngs(random_state, n: int) -> list:
     return check_random_state(random_state).spawn(n)
 
 
+def draw_gate(rngs, p) -> np.ndarray:
+    """Which records a transform with probability ``p`` applies to (bool ``(n,)``).
+
+    One uniform per record from its own generator; ``p = 1`` and ``p = 0`` draw nothing
+    (the outcome is certain), which saves a generator call per record and step.
+    """
+    if p >= 1.0:
+        return np.ones(len(rngs), dtype=bool)
+    if p <= 0.0:
+        return np.zeros(len(rngs), dtype=bool)
+    return np.array([rng.random() < p for rng in rngs], dtype=bool)
+
+
 def _as_seed(s):
     if isinstance(s, np.integer):
         return int(s)
@@ -177,7 +190,7 @@ class BaseTransform(BaseEstimator):
         if self.supports_rows:  # in place on the rows that are drawn: no subset copies
             target = x8 if inplace else x8.copy()
             return self._transform_rows(target, sfreq, rngs, np.arange(n), True)
-        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        applied = draw_gate(rngs, self.p)
         records = [{"applied": bool(a)} for a in applied]
         if not applied.any():
             return x8, records
@@ -202,7 +215,7 @@ class BaseTransform(BaseEstimator):
         """Gate and transform ``x8[rows]`` in place (``supports_rows``) or via a subset copy."""
         if not inplace:
             raise ValueError("transform_batch(rows=...) works in place: pass inplace=True")
-        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        applied = draw_gate(rngs, self.p)
         records = [{"applied": bool(a)} for a in applied]
         if not applied.any():
             return x8, records

@@ -30,7 +30,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from augment.base import BaseTransform
+from augment.base import BaseTransform, draw_gate
 from augment.step_names import name_steps, snake_case
 from augment.step_runner import run_chosen, run_in_order
 from augment.transforms._linear import EYE8, apply_matrices, is_linear
@@ -158,7 +158,7 @@ class BaseComposition(BaseTransform):
         """
         self._check_p()
         self._validate_params(sfreq)
-        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        applied = draw_gate(rngs, self.p)
         records = [{"applied": bool(a)} for a in applied]
         m = np.broadcast_to(EYE8, (len(rngs), 8, 8)).copy()
         idx = np.flatnonzero(applied)
@@ -197,7 +197,7 @@ class BaseComposition(BaseTransform):
             return apply_matrices(m, x8, owned=inplace), records
         self._check_p()
         self._validate_params(sfreq)
-        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        applied = draw_gate(rngs, self.p)
         records = [{"applied": bool(a)} for a in applied]
         if not applied.any():
             return x8, records

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.base import BaseTransform, _record
+from augment.base import BaseTransform, _record, draw_gate
 
 EYE8 = np.eye(8)
 
@@ -44,7 +44,7 @@ class BaseLinearTransform(BaseTransform):
         """
         self._check_p()
         self._validate_params(sfreq)
-        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        applied = draw_gate(rngs, self.p)
         records = [{"applied": bool(a)} for a in applied]
         m = np.broadcast_to(EYE8, (len(rngs), 8, 8)).copy()
         if not applied.any():

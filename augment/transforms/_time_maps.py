@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.base import BaseTransform, _record
+from augment.base import BaseTransform, _record, draw_gate
 
 
 class NotFusable(Exception):
@@ -53,7 +53,7 @@ class BaseTimeMapTransform(BaseTransform):
         """
         self._check_p()
         self._validate_params(sfreq)
-        applied = np.array([rng.random() < self.p for rng in rngs], dtype=bool)
+        applied = draw_gate(rngs, self.p)
         records = [{"applied": bool(a)} for a in applied]
         maps = [None] * len(rngs)
         if not applied.any():

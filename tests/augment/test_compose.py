@@ -5,7 +5,7 @@ import pytest
 from sklearn.base import clone
 
 from augment import AmplitudeScale, Compose, OneOf, SomeOf, TimeShift, TimeStretch
-from augment.base import make_rngs
+from augment.base import draw_gate, make_rngs
 from augment.compose import snake_case
 from shirtecg_common.errors import UserError
 
@@ -144,9 +144,7 @@ def test_fused_lead_matrices_match_step_by_step():
     x = rng.normal(size=(6, 8, 500)).astype(np.float32)
     out, recs = fused.transform_batch(x, 500.0, make_rngs(list(range(6)), 6))
     ref, ref_recs = x, [{"applied": True} for _ in range(6)]
-    rngs = make_rngs(list(range(6)), 6)
-    for rng_ in rngs:
-        rng_.random()  # the Compose gate (p=1)
+    rngs = make_rngs(list(range(6)), 6)  # (the Compose gate, p=1, draws nothing)
     for name, step in fused.named_transforms:
         # step by step through the non-fused code path of each step
         if isinstance(step, (SomeOf, OneOf)):
@@ -162,7 +160,7 @@ def test_fused_lead_matrices_match_step_by_step():
 def _unfused(comp, x, rngs):
     """Run a composition through its generic (gather/apply/scatter) path."""
     comp._check_p()
-    applied = np.array([rng.random() < comp.p for rng in rngs])
+    applied = draw_gate(rngs, comp.p)
     records = [{"applied": bool(a)} for a in applied]
     idx = np.flatnonzero(applied)
     out, sub, chosen = comp._run(x[idx], 500.0, [rngs[i] for i in idx], owned=True)
@@ -209,9 +207,7 @@ def test_fused_time_maps_and_matrices_match_step_by_step(case):
     out8, _ = Compose([clone(s) for s in steps]).transform_batch(x8, 500.0,
                                                                  make_rngs(seeds, 16))
     np.testing.assert_array_equal(x8, before)
-    ref, rngs = leads.independent(x12), make_rngs(seeds, 16)
-    for rng_ in rngs:
-        rng_.random()  # the Compose gate (p=1)
+    ref, rngs = leads.independent(x12), make_rngs(seeds, 16)  # the p=1 gate draws nothing
     for step in steps:
         ref, _ = step.transform_batch(ref, 500.0, rngs)
     np.testing.assert_allclose(out8, ref, atol=2e-5)

@@ -120,27 +120,23 @@ class _Buffers:
     def __init__(self, n_rec, n_h, n_leads, n_times):
         self.theta = np.empty((n_rec, n_times), dtype=np.float32)
         self.basis = np.empty((n_rec, 2 * n_h, n_times), dtype=np.float32)
-        self.tmp = np.empty((2, n_rec, n_times), dtype=np.float32)
+        self.tmp = np.empty((1, n_rec, n_times), dtype=np.float32)
         self.out = np.empty((n_rec, n_leads, n_times), dtype=np.float32)
 
 
 def _harmonic_basis(theta, n_h, buf):
     """``[cos kθ …, sin kθ …]`` for k = 1…n_h, per record of ``theta`` ``(m, T)``.
 
-    Written into ``buf.basis[:m]`` ``(m, 2·n_h, T)`` with the angle-addition recurrence.
+    Written into ``buf.basis[:m]`` ``(m, 2·n_h, T)``: ``kθ`` then one cosine and one sine
+    per harmonic (three passes; the angle-addition recurrence needs six).
     """
     m = len(theta)
     b = buf.basis[:m]
-    c1, s1 = b[:, 0], b[:, n_h]
-    np.cos(theta, out=c1)
-    np.sin(theta, out=s1)
-    t0, t1 = buf.tmp[0, :m], buf.tmp[1, :m]
-    for k in range(1, n_h):
-        c, s = b[:, k - 1], b[:, n_h + k - 1]
-        np.multiply(c, c1, out=t0)
-        np.multiply(s, s1, out=t1)
-        np.subtract(t0, t1, out=b[:, k])  # cos(k+1)θ = cos kθ cos θ − sin kθ sin θ
-        np.multiply(s, c1, out=t0)
-        np.multiply(c, s1, out=t1)
-        np.add(t0, t1, out=b[:, n_h + k])  # sin(k+1)θ = sin kθ cos θ + cos kθ sin θ
+    np.cos(theta, out=b[:, 0])
+    np.sin(theta, out=b[:, n_h])
+    angle = buf.tmp[0, :m]
+    for k in range(2, n_h + 1):
+        np.multiply(theta, np.float32(k), out=angle)
+        np.cos(angle, out=b[:, k - 1])
+        np.sin(angle, out=b[:, n_h + k - 1])
     return b
