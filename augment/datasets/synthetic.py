@@ -107,7 +107,7 @@ def _wave_table(t_s, width_s, amp_mv, dirs):
     n = len(t_s)
     table[:n, 0], table[:n, 1], table[:n, 2] = t_s, width_s, amp_mv
     dirs = np.asarray(dirs, dtype=float)
-    table[:n, 3:] = dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
+    table[:n, 3:] = dirs / np.sqrt((dirs * dirs).sum(axis=1, keepdims=True))
     return table
 
 
@@ -191,27 +191,29 @@ def _render(draws, sfreq, n_times) -> np.ndarray:
     tpl = np.matmul(table[:, :, 3:].transpose(0, 2, 1), gauss).astype(np.float32)
     if not np.isfinite(tpl).all():  # only finite numbers are summed from here on
         raise UserError("synthetic: a beat template is not finite (bad wave parameters)")
-    # Beats in time order per record, into a buffer padded by a template on each side.
-    pad = length
-    vcg = np.zeros((len(draws), 3, n_times + 2 * pad), dtype=np.float32)
+    # Beats in time order per record, into a buffer with a template's length of room on each
+    # side (its sample ``length`` is time 0), so no beat needs clipping.
+    vcg = np.zeros((len(draws), 3, n_times + 2 * length), dtype=np.float32)
+    offset = length - before  # where the template of a beat at t = 0 starts
     first = 0
     for b, (tables, beats, _) in enumerate(draws):
+        v = vcg[b]
         for t_beat, k in beats:
-            start = int(round(t_beat * sfreq)) - before + pad
-            vcg[b, :, start:start + length] += tpl[first + k]
+            start = int(round(t_beat * sfreq)) + offset
+            v[:, start:start + length] += tpl[first + k]
         first += len(tables)
-    vcg = vcg[:, :, pad:pad + n_times]
-    time = None
+    vcg = vcg[:, :, length:length + n_times]
+    af_terms = None
     for b, (_, _, af) in enumerate(draws):
         if af is None:
             continue
-        if time is None:
+        if af_terms is None:  # shared by every AF record: time, its slow phase, the envelope
             time = np.arange(n_times) / sfreq
+            af_terms = (2 * np.pi * 0.3 * time, 1 + 0.4 * np.sin(2 * np.pi * 0.7 * time))
+        slow, envelope = af_terms
         f_hz, phase0, amp = af
-        phase = np.cumsum(2 * np.pi * f_hz * (1 + 0.1 * np.sin(2 * np.pi * 0.3 * time
-                                                                + phase0))) / sfreq
-        fwave = amp * np.sin(phase) * (1 + 0.4 * np.sin(2 * np.pi * 0.7 * time))
-        vcg[b] += np.outer(_AF_AXIS, fwave)
+        phase = np.cumsum(2 * np.pi * f_hz * (1 + 0.1 * np.sin(slow + phase0))) / sfreq
+        vcg[b] += np.outer(_AF_AXIS, amp * np.sin(phase) * envelope)
     # Dower projection per record (one BLAS call of one shape each), then the derived leads.
     out = np.empty((len(draws), 12, n_times), dtype=np.float32)
     for b in range(len(draws)):
