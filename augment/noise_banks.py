@@ -172,12 +172,22 @@ def _weights(factor):
     return both
 
 
-def add_upsampled(x, low, factor, rows=None):
-    """``x[rows[j]] += upsample(low[j])`` in place (``rows`` None: every record of ``x``)."""
-    buf = np.empty(x.shape[1:], dtype=np.float32)
+def add_upsampled(x, low, factor, rows=None, chunk=4):
+    """``x[rows[j]] += upsample(low[j])`` in place (``rows`` None: every record of ``x``).
+
+    ``chunk`` records are upsampled per call (fewer numpy calls; the temporary, 4 × 8 ×
+    5000 × 4 B = 640 kB, stays in cache).
+    """
+    n_leads, n_times = x.shape[1:]
+    buf = np.empty((chunk * n_leads, n_times), dtype=np.float32)
     low = low.astype(np.float32, copy=False)
-    for j, i in enumerate(record_rows(x, rows)):  # per record: the temporary stays in cache
-        x[i] += upsample(low[j], factor, x.shape[-1], out=buf)
+    rows = list(record_rows(x, rows))
+    for c0 in range(0, len(rows), chunk):
+        c1 = min(c0 + chunk, len(rows))
+        k = (c1 - c0) * n_leads
+        up = upsample(low[c0:c1].reshape(k, -1), factor, n_times, out=buf[:k])
+        for j in range(c0, c1):
+            x[rows[j]] += up[(j - c0) * n_leads:(j - c0 + 1) * n_leads]
     return x
 
 

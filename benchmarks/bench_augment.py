@@ -93,13 +93,14 @@ def _time(fn, repeats, fresh=None):
     return statistics.median(walls), statistics.median(cpus)
 
 
-def _ours(x, profile):
+def _ours(x, profile, presets_only=False):
     """``[(label, callable)]`` for every transform at p=1 and every preset."""
     import augment
     from augment.transforms import transform_group
 
     rows = []
-    for name, cls in augment.transform_registry(include_compositions=False).items():
+    registry = augment.transform_registry(include_compositions=False)
+    for name, cls in ({} if presets_only else registry).items():
         kwargs = {"p": 1.0}
         if getattr(cls, "requires_profile", False):
             kwargs["profile"] = profile
@@ -209,6 +210,8 @@ def main(argv=None):
     parser.add_argument("--n-times", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--presets-only", action="store_true",
+                        help="skip the single-transform rows (presets and peers only)")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
@@ -229,7 +232,7 @@ def main(argv=None):
             cpu_rate[label] = args.batch / cpu
             print(f"| {label} | {args.batch / cpu:,.0f} | {args.batch / wall:,.0f} | "
                   f"{1e3 * cpu / args.batch:.3f} | {note} |", flush=True)
-        for label, fn in _ours(x, profile):
+        for label, fn in _ours(x, profile, args.presets_only):
             row(label, _time(fn, args.repeats))
         peers = [] if args.no_peers else _peers(x)
         for label, fn, note in peers:

@@ -80,17 +80,14 @@ class MuscleNoise(BaseTransform):
         return nb.band_bank(float(sfreq), float(self.min_freq_hz), high, 9)
 
     def randomize_parameters(self, x, sfreq, rngs):
-        from scipy.stats import poisson  # imported here: scipy.stats is slow to import
-
         n_e = len(self.electrodes)
         duration = x.shape[-1] / sfreq
         bank_len = self._bank(sfreq).shape[-1]
         # burst count ~ Poisson(rate·duration) by inverse CDF: one draw call per record
-        most = int(poisson.ppf(1 - 1e-9, self.max_burst_rate_hz * duration)) + 1
+        most = _poisson_most(float(self.max_burst_rate_hz * duration))
         u = nb.draw(rngs, n_e + 3 + 2 * most)
         rate = nb.lerp(u[:, n_e], self.min_burst_rate_hz, self.max_burst_rate_hz)
-        counts = np.minimum(np.nan_to_num(poisson.ppf(u[:, n_e + 1], rate * duration)),
-                            most).astype(np.intp)
+        counts = _poisson_ppf(u[:, n_e + 1], rate * duration, most)
         ev = u[:, n_e + 3:].reshape(len(rngs), most, 2)
         onsets = np.round(ev[..., 0] * duration, 4).tolist()
         return {
@@ -118,6 +115,27 @@ class MuscleNoise(BaseTransform):
             noise *= env
             x[i] += noise
         return x
+
+
+@functools.lru_cache(maxsize=64)
+def _poisson_most(mu):
+    """Largest burst count worth drawing: Poisson(``mu``) exceeds it with p < 1e-9."""
+    from scipy.stats import poisson  # imported here: scipy.stats is slow to import
+
+    return int(poisson.ppf(1 - 1e-9, mu)) + 1
+
+
+def _poisson_ppf(q, mu, most):
+    """Poisson(``mu[i]``) quantile of ``q[i]`` (smallest k with CDF(k) ≥ q), capped at ``most``.
+
+    The CDF of k = 0…most from the pmf recursion p_k = p_(k−1)·mu/k, for the whole batch at
+    once (``scipy.stats.poisson.ppf`` costs ~0.3 ms per call).
+    """
+    mu = np.asarray(mu, dtype=np.float64)[:, None]
+    k = np.arange(1, most + 1, dtype=np.float64)
+    pmf = np.concatenate([np.ones_like(mu), np.cumprod(mu / k, axis=1)], axis=1) * np.exp(-mu)
+    cdf = np.cumsum(pmf, axis=1)
+    return np.minimum((cdf < np.asarray(q)[:, None]).sum(axis=1), most).astype(np.intp)
 
 
 def _burst_envelope(env, onsets_s, durations_s, floor, sfreq):

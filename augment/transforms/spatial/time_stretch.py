@@ -65,9 +65,10 @@ class TimeStretch(BaseTimeMapTransform):
     def time_maps(self, params, n_times, sfreq):
         """Linear interpolation at ``offset + t·rate`` (the taps :meth:`apply` reads)."""
         pos = np.clip(_positions(params, n_times, sfreq), 0.0, n_times - 1)
-        i0 = np.minimum(pos.astype(np.intp), n_times - 2)
+        i0 = np.minimum(pos.astype(np.int32), n_times - 2)  # int32: half the map memory
         w = (pos - i0).astype(np.float32)
-        return [("interp", i0[j], i0[j] + 1, w[j]) for j in range(len(pos))]
+        i1 = i0 + np.int32(1)
+        return [("interp", i0[j], i1[j], w[j]) for j in range(len(pos))]
 
 
 def _positions(params, n_times, sfreq):
