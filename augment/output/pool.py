@@ -7,7 +7,9 @@ from a *fork server* (``multiprocessing``'s ``forkserver`` start method) that ha
 those modules once (:data:`PRELOAD`), so each worker is ready in milliseconds. The server is a
 single-threaded process of its own (not a fork of this one, whose threads could hold locks),
 started by :func:`start_server` — the command line calls it first thing, so the server's
-imports overlap with this process's own. Elsewhere (Windows) the workers are spawned.
+imports overlap with this process's own. Each worker still gets this process's current
+``sys.path`` and working directory; its environment variables are those of the moment the
+server started. Elsewhere (Windows) the workers are spawned.
 
 The workers receive the :class:`~augment.output.shard.ShardJob` once (pool initializer), then
 only shard numbers and record lists; each writes its own shard files, so no signal ever
