@@ -201,8 +201,9 @@ def main(argv=None):
               f"{total:.3f} | {1000 / total:,.0f} |")
     print(f"\nEnd to end = start-up + records × (sum of the stages) / workers, when the "
           f"{args.workers} cores are free; the machine's other load counts too (rerun on an idle "
-          "machine). CPU ms/record of the table above includes start-up and every process. RSS counts "
-          "pages the workers share with their fork server once per process; PSS splits them.")
+          "machine). CPU ms/record of the table above includes start-up and every process. "
+          "RSS counts pages the workers share with their fork server once per process; PSS "
+          "splits them.")
     return 0
 
 

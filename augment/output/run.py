@@ -28,6 +28,7 @@ from shirtecg_common.progress import Progress
 RUN_SCHEMA = "shirtecg-augment-run/1"
 FORMATS = ("hdf5", "ptbxl")
 
+
 def parse_shard(text):
     """``"2/8"`` → ``(2, 8)``; k counts from 1."""
     try:
@@ -62,7 +63,8 @@ def run_augmentation(reader, pipeline, out, *, copies, fmt="hdf5", workers=1, sh
     fmt : {"hdf5", "ptbxl"}
         HDF5 shards, or a PTB-XL-layout WFDB folder.
     workers : int
-        Processes (see :mod:`augment.output.pool`); 1 works in this process. The output does not depend on it.
+        Processes (forked from a fork server, see :mod:`augment.output.pool`); 1 works in
+        this process. The output does not depend on it.
     shard : (k, N) | None
         Process only the k-th of N interleaved slices of the shards (cluster job arrays).
     seed : int
