@@ -22,14 +22,17 @@ HINTS = {
                 "profile noise of resting activities",
     "bp_0.7-5": "motion artifacts (steps, arm swings): walking-artifact / baseline-shift "
                 "strength, profile noise of moving activities",
-    "bp_5-15": "QRS energy and motion: amplitude scale, motion artifacts",
-    "bp_15-40": "muscle noise and QRS detail: EMG amplitude, device low-pass",
+    "bp_5-15": "QRS energy: heart rate (HeartRateChange: beats per window), amplitude "
+               "scale, motion artifacts",
+    "bp_15-40": "QRS detail and muscle noise: QRS shape (electrode position; a uniform "
+                "TimeStretch narrows QRS), EMG amplitude, device low-pass",
     "bp_40-150": "EMG and electronics noise: EMG / Gaussian noise level, device low-pass",
     "bp_mains": "powerline pickup: powerline amplitude (shielding, electrode contact)",
     "rms1s_p10": "quiet stretches: the noise floor (Gaussian / profile noise at rest)",
     "rms1s_p50": "typical 1-s level: overall noise and ECG amplitude",
     "rms1s_p90": "loud stretches: bursts, contact interruptions, dropouts",
-    "kurtosis": "spikiness: bursts and dropouts vs smooth noise",
+    "kurtosis": "spikiness: heart rate (more beats, lower kurtosis), bursts and dropouts "
+                "vs smooth noise",
     "qrs_amp": "ECG amplitude: amplitude scale, electrode position, the device gain "
                "(shirtecg calibrate adc)",
     "corr": "lead-to-lead correlation: spatial transforms, common-mode noise",
