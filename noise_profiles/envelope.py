@@ -30,7 +30,9 @@ MIN_WINDOWS = 4
 ENV_WIN_S = 0.25
 #: envelope window per band: the motion band needs longer windows to hold a few cycles
 BAND_WIN_S = (0.25, 0.25, 0.25, 0.25)
-ACF_LAGS = 128            # autocorrelation of the latent process kept up to 128 windows (32 s)
+ACF_LAGS = 128
+#: with regimes, the envelope is read on quiet windows this many windows clear of bursts
+QUIET_GUARD_WINDOWS = 1            # autocorrelation of the latent process kept up to 128 windows (32 s)
 #: upper edges of the modulated bands (the first band starts at ``split_hz``)
 BAND_EDGES_HZ = (5.0, 15.0, 40.0)
 N_BANDS = len(BAND_EDGES_HZ) + 1
@@ -57,6 +59,13 @@ def bandpass(x, sfreq, lo, hi, order=4):
 def highpass(x, sfreq, split_hz, order=4):
     """Zero-phase Butterworth high-pass along the last axis."""
     return bandpass(x, sfreq, split_hz, np.inf, order)
+
+
+def highpass_response(freqs, sfreq, split_hz, order=4):
+    """Power response of :func:`highpass` at ``freqs`` (zero-phase: ``|H|^4``)."""
+    sos = scipy.signal.butter(order, split_hz, "highpass", fs=sfreq, output="sos")
+    _, h = scipy.signal.sosfreqz(sos, worN=np.asarray(freqs, float), fs=sfreq)
+    return np.abs(h) ** 4
 
 
 def log_envelope(segments, sfreq, lo, hi, win_s=ENV_WIN_S):
@@ -98,8 +107,8 @@ def fit(segments, sfreq, split_hz, surrogate, labels=None):
         Stationary Gaussian noise drawn from the fitted CSD (the natural RMS fluctuation).
     labels : list of (ndarray of int | None) | None
         Regime of each ``ENV_WIN_S`` window per segment (:mod:`noise_profiles.regimes`):
-        the envelope then keeps only what varies within a regime (each regime's mean
-        log-RMS is taken out; the regime switch itself is modelled elsewhere).
+        the envelope is then read on the quiet stretches only (bursts, their rise and fall
+        and the switching are the regime model's).
 
     Returns
     -------
@@ -116,7 +125,9 @@ def fit(segments, sfreq, split_hz, surrogate, labels=None):
         if sum(len(s) for s in seqs) < MIN_WINDOWS:
             return disabled()
         if labels is not None:
-            seqs = _within_regime(seqs, [lab for lab in labels if lab is not None])
+            seqs = _quiet_runs(seqs, [lab for lab in labels if lab is not None])
+            if sum(len(s) for s in seqs) < MIN_WINDOWS:
+                return disabled()
         e = np.concatenate(seqs)
         nat = log_envelope([surrogate], sfreq, lo, hi, win_s)
         var0 = float(np.var(nat[0])) if nat and len(nat[0]) > 2 else 0.0
@@ -141,11 +152,25 @@ def fit(segments, sfreq, split_hz, surrogate, labels=None):
     return out
 
 
-def _within_regime(seqs, labels):
-    """Log-RMS sequences with each regime's mean taken out."""
-    e, lab = np.concatenate(seqs), np.concatenate([lb[: len(s)] for s, lb in zip(seqs, labels)])
-    means = {r: e[lab == r].mean() for r in np.unique(lab)}
-    return [s - np.array([means[r] for r in lb[: len(s)]]) for s, lb in zip(seqs, labels)]
+def _quiet_runs(seqs, labels, guard=QUIET_GUARD_WINDOWS):
+    """The log-RMS sequences cut to their quiet stretches, ``guard`` windows clear of any
+    burst window. The regime path (:func:`noise_profiles.regimes.weights`) already gives
+    each burst its rise and fall; the within-burst variation would otherwise come back a
+    second time, spread over the quiet spells as spurious bumps."""
+    out = []
+    for s, lb in zip(seqs, labels):
+        busy = np.asarray(lb[: len(s)]) != 0
+        near = np.convolve(busy, np.ones(2 * guard + 1), "same") > 0
+        for a, b in _runs(~near):
+            if b - a >= 2:
+                out.append(s[a:b])
+    return out
+
+
+def _runs(mask):
+    """``[(start, stop)]`` of the True runs of a boolean array."""
+    d = np.diff(np.r_[0, mask.astype(int), 0])
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
 def _nearest_correlation(c):

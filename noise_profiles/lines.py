@@ -22,6 +22,7 @@ STRONG_RATIO = 30.0        # lines this far above background get their harmonics
 HARMONIC_RATIO = 2.5
 HARMONIC_MAX_HZ = 20.0      # motion harmonics above this drown in EMG
 BAND_RATIO = 1.3          # a line spans the contiguous bins this far above background
+LOCAL_RATIO = 3.0          # peak over the median of the ring just outside the line's band
 MIN_FREQ_HZ = 0.1
 MAX_HALF_BAND_HZ = 1.5
 FM_FRACTION = 0.12         # a line may spread ±12 % of its frequency (step-rate wander)
@@ -87,9 +88,16 @@ def extract(freqs, csd, n_frames, exclude_hz=(), fmax_hz=None):
         band = np.arange(lo, hi + 1)
         rw = half + max(0.15, min(1.0, 0.1 * f0))
         ring = (np.abs(freqs - f0) <= rw) & ((freqs < freqs[lo]) | (freqs > freqs[hi]))
+        near = ring.copy()
         if np.any(ring & (smooth_ratio < 1.5)):
             ring &= smooth_ratio < 1.5                          # not a neighbouring line
         if not np.any(ring) or np.any(taken[band]):
+            continue
+        # a line stands out from its own surroundings, not only from the wide background:
+        # near DC a broad hump (drift below a corner frequency, respiration smeared into
+        # it) clears the 1-Hz median but is no sinusoid, and drawn as one it would give
+        # the wrong channel pattern and window-to-window level
+        if trace[p] < LOCAL_RATIO * np.median(trace[near]):
             continue
         taken[band] = True
         bg_csd = np.mean(csd[ring], axis=0)
@@ -163,11 +171,32 @@ def synthesize(freqs_hz, widths_hz, amplitudes, n_times, sfreq, rng, family=None
     return out
 
 
-def notch(segment, sfreq, freqs_hz, widths_hz):
-    """Remove the lines from a time-domain segment (for the envelope estimate)."""
+def _notches(sfreq, mains_hz, freqs_hz, widths_hz):
+    """``(b, a)`` of every notch :func:`remove` applies: Q 30 at the mains harmonics, and
+    per quasi-periodic line a notch as narrow as its width allows (keeps the background)."""
+    out = []
+    for fh in mains_hz:
+        if fh < sfreq / 2 - 1:
+            out.append(scipy.signal.iirnotch(fh, 30.0, fs=sfreq))
     for f0, w in zip(freqs_hz, widths_hz):
         if 0 < f0 < sfreq / 2 - 1:
-            q = f0 / min(max(2 * w, 0.05), 0.3 * f0)     # narrow: keep the background
-            b, a = scipy.signal.iirnotch(f0, q, fs=sfreq)
-            segment = scipy.signal.filtfilt(b, a, segment, axis=1)
+            q = f0 / min(max(2 * w, 0.05), 0.3 * f0)
+            out.append(scipy.signal.iirnotch(f0, q, fs=sfreq))
+    return out
+
+
+def remove(segment, sfreq, mains_hz, freqs_hz, widths_hz):
+    """Notch the mains harmonics and the quasi-periodic lines out of a time-domain
+    segment (zero-phase), for the envelope and regime estimates."""
+    for b, a in _notches(sfreq, mains_hz, freqs_hz, widths_hz):
+        segment = scipy.signal.filtfilt(b, a, segment, axis=1)
     return segment
+
+
+def removal_response(freqs, sfreq, mains_hz, freqs_hz, widths_hz):
+    """Power response of :func:`remove` at ``freqs`` (filtfilt: ``|H|^4`` per notch)."""
+    g = np.ones(len(freqs))
+    for b, a in _notches(sfreq, mains_hz, freqs_hz, widths_hz):
+        _, h = scipy.signal.freqz(b, a, worN=np.asarray(freqs, float), fs=sfreq)
+        g *= np.abs(h) ** 4
+    return g

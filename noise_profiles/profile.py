@@ -173,15 +173,16 @@ class NoiseProfile(BaseEstimator):
             state["csd"] = spectral.smooth_csd(freqs, csd, self.smoothing, min_bins=min_bins)
         # lines and mains come back as sinusoids: keep them out of the VAR and the envelope
         if len(harmonics) or len(qp_f):
-            clean = [lines.notch(_notch(s, sfreq, harmonics), sfreq, qp_f, qp_w) for s in clean]
+            clean = [lines.remove(s, sfreq, harmonics, qp_f, qp_w) for s in clean]
         if self.model == "var":
             state.update(var_model.fit(clean, sfreq, self.split_hz, self.var_max_order,
                                        self.var_ic))
         state.update(regimes.disabled(n_ch))
         labels = None
         if self.regimes and self.model == "spectral":
-            found, labels = regimes.fit(clean, sfreq, self.split_hz, state["freqs"],
-                                        state["csd"], MIN_AVERAGES)
+            found, labels = regimes.fit(
+                clean, sfreq, self.split_hz, state["freqs"], state["csd"], MIN_AVERAGES,
+                lines.removal_response(state["freqs"], sfreq, harmonics, qp_f, qp_w))
             state.update(found)
         env = envelope.disabled()
         if self.envelope:
@@ -230,7 +231,10 @@ class NoiseProfile(BaseEstimator):
         key = (id(state), regime)
         cache = self.__dict__.setdefault("_cache", {})
         if key not in cache:
-            csd = state["regime_csd"][regime]
+            if regime == regimes.EXCESS:
+                csd = regimes.excess_csd(state["regime_csd"])
+            else:
+                csd = state["regime_csd"][regime]
             cache[key] = (state["regime_freqs"], csd, spectral.factor_csd(csd)[0], {})
         return cache[key]
 
@@ -278,13 +282,19 @@ class NoiseProfile(BaseEstimator):
         bands = envelope.band_edges(self.split_hz, self.sfreq_)
         edges = [lo for lo, _ in bands]
         if int(state.get("regime_enabled", 0)):
-            # below split_hz: the stationary full model; above: the cross-faded regimes
+            # below split_hz: the stationary full model; above: the regimes
             parts = list(spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng,
                                              split_hz=edges, cache=per_length))
-            w = regimes.weights(state, n_times, sfreq, rng)
+            w, wg = regimes.path(state, n_times, sfreq, rng)
+            if len(state["regime_bursts"]):
+                # quiet noise all the time, the burst excess on top
+                mix = ((regimes.QUIET, 1.0), (regimes.EXCESS, np.sqrt(wg)))
+            else:
+                # schema /2 profiles: cross-fade between the quiet and the burst CSD
+                mix = ((regimes.QUIET, np.sqrt(1 - w)), (regimes.BURST, np.sqrt(w)))
             for b in range(1, len(parts)):
                 parts[b] = 0.0
-            for r, gain in ((regimes.QUIET, np.sqrt(1 - w)), (regimes.BURST, np.sqrt(w))):
+            for r, gain in mix:
                 f_r, c_r, l_r, cache_r = self._regime_spectrum(state, r)
                 per_band = spectral.synthesize(f_r, c_r, l_r, n_times, sfreq, rng,
                                                split_hz=edges, cache=cache_r)
@@ -348,16 +358,6 @@ class NoiseProfile(BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "models_")
-
-
-def _notch(seg, sfreq, harmonics):
-    import scipy.signal
-
-    for fh in harmonics:
-        if fh < sfreq / 2 - 1:
-            b, a = scipy.signal.iirnotch(fh, 30.0, fs=sfreq)
-            seg = scipy.signal.filtfilt(b, a, seg, axis=1)
-    return seg
 
 
 def fit(sessions, activities=None, model="spectral", **params):

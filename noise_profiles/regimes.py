@@ -19,7 +19,7 @@ each regime; the fine detail of the full CSD is carried over per channel and fre
 and the burst CSD is scaled so that the long-run mix equals the full CSD.
 
 Regimes are found on the common log-RMS of the band above :data:`DETECT_LO_HZ`
-(:func:`noise_profiles.envelope.log_envelope`, :data:`WIN_S` windows) with a
+(:data:`WIN_S` windows) with a
 two-component Gaussian mixture (scikit-learn); the model is used only when the mixture
 is clearly bimodal (Ashman's D >= :data:`MIN_SEPARATION`) and each regime has enough
 windows and runs, and both regimes last at least :data:`MIN_MEDIAN_DWELL_S` (median):
@@ -30,31 +30,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from noise_profiles.envelope import log_envelope
+from noise_profiles.bursts import (BURST, FADE_S, FINE_PER_WIN, MIN_RUNS, QUIET,  # noqa: F401
+                                   WIN_S, burst_fraction, burst_table, mean_weight, path,
+                                   runs, weights)
 
-WIN_S = 0.25
-FADE_S = 0.25
+
 DETECT_LO_HZ = 15.0
 MIN_SEPARATION = 2.0      # Ashman's D: 2 separates two Gaussians cleanly
 MIN_WINDOWS = 16          # per regime
-MIN_RUNS = 4              # per regime
 #: a regime must last at least this long (median dwell): faster switching (e.g. the
 #: step-locked EMG of walking) is a periodic modulation, not a change of regime
 MIN_MEDIAN_DWELL_S = 2 * WIN_S
 CSD_FRAME_S = 0.5         # short frames fit inside bursts; the fine grid comes from the full CSD
 MAX_FRAME_S = 4.0
-POWER = 4
+FRAME_CHUNK = 512         # frames transformed at once (bounded memory)
 GUARD_S = WIN_S
-MAX_QUIET_SHARE = 0.05    # burst share allowed in (and GUARD_S around) a quiet frame
-MIN_PURITY = 0.75         # a frame counts for a regime when this share of it is in it
+MAX_QUIET_SHARE = 0.05    # labelled burst share allowed in (and GUARD_S around) a quiet frame
+QUIET_WEIGHT = 1e-3       # a quiet frame's mean fitted burst weight is at most this
+BURST_WEIGHT = 0.25       # a burst frame's at least this
 N_DWELL_QUANTILES = 33
-QUIET, BURST = 0, 1
+EXCESS = 2                # burst CSD minus quiet CSD (what a burst adds)
 
 
 def disabled(n_ch):
     """State of a profile without regimes (placeholders of the stored shapes)."""
     return dict(regime_enabled=0, regime_fraction=0.0,
-                regime_dwell_s=np.zeros((2, N_DWELL_QUANTILES)),
+                regime_dwell_s=np.zeros((2, N_DWELL_QUANTILES)), regime_bursts=np.zeros((0, 4)),
                 regime_freqs=np.zeros(2), regime_csd=np.zeros((2, 2, n_ch, n_ch), complex))
 
 
@@ -66,37 +67,55 @@ def detect(segments, sfreq, split_hz):
     labels : list of ndarray (n_windows,) int, or None
         None when the recording does not hold two clearly separated regimes.
     """
+    return _detect(segments, sfreq, split_hz)[0]
+
+
+def _detect(segments, sfreq, split_hz):
+    """:func:`detect`, plus the common relative power of the detection band in
+    :data:`FINE_S` windows (one sequence per labelled segment, :data:`FINE_PER_WIN` per
+    label window)."""
     from sklearn.mixture import GaussianMixture
 
     lo = max(split_hz, DETECT_LO_HZ)
     if lo >= 0.45 * sfreq:
-        return None
+        return None, None
     w = int(round(WIN_S * sfreq))
     usable = [s for s in segments if s.shape[1] // w >= 2]
-    seqs = log_envelope(usable, sfreq, lo, np.inf, WIN_S)
+    fine = _fine_power(usable, sfreq, lo)
+    seqs = [0.5 * np.log(np.maximum(p.reshape(-1, FINE_PER_WIN).mean(axis=1), 1e-300))
+            for p in fine]
     if sum(len(s) for s in seqs) < 2 * MIN_WINDOWS:
-        return None
+        return None, None
     e = np.concatenate(seqs)[:, None]
     gm = GaussianMixture(2, covariance_type="full", n_init=2, random_state=0).fit(e)
     mu, var = gm.means_[:, 0], gm.covariances_[:, 0, 0]
     separation = np.sqrt(2.0) * abs(mu[1] - mu[0]) / np.sqrt(var[0] + var[1])
     if separation < MIN_SEPARATION:
-        return None
+        return None, None
     burst = int(np.argmax(mu))
     labels = [(gm.predict_proba(s[:, None])[:, burst] > 0.5).astype(int) for s in seqs]
     # segments too short for a window keep no label: they are left out of the regimes
     out, it = [], iter(labels)
     for s in segments:
         out.append(next(it) if s.shape[1] // w >= 2 else None)
-    return out
+    return out, fine
 
 
-def runs(labels):
-    """``[(state, start, stop, at_edge)]`` of constant label (window indices)."""
-    change = np.flatnonzero(np.diff(labels)) + 1
-    edges = np.r_[0, change, len(labels)]
-    return [(int(labels[a]), int(a), int(b), a == 0 or b == len(labels))
-            for a, b in zip(edges[:-1], edges[1:])]
+def _fine_power(segments, sfreq, lo):
+    """Per segment, the power above ``lo`` in :data:`FINE_S` windows, each channel over its
+    mean, averaged over channels (whole label windows only): (n_windows * FINE_PER_WIN,)."""
+    from noise_profiles.envelope import bandpass
+
+    w = int(round(WIN_S * sfreq))
+    f = max(w // FINE_PER_WIN, 1)
+    powers = []
+    for seg in segments:
+        n_win = seg.shape[1] // w
+        b = bandpass(seg, sfreq, lo, np.inf)[:, : n_win * w].reshape(seg.shape[0], n_win, w)
+        powers.append(b[:, :, : FINE_PER_WIN * f]
+                      .reshape(seg.shape[0], n_win * FINE_PER_WIN, f).var(axis=2))
+    mean_p = np.maximum(np.concatenate(powers, axis=1).mean(axis=1, keepdims=True), 1e-300)
+    return [(p / mean_p).mean(axis=0) for p in powers]
 
 
 def frame_s(dwell, regime):
@@ -106,55 +125,83 @@ def frame_s(dwell, regime):
     return float(np.clip(0.5 * np.median(dwell[regime]), CSD_FRAME_S, MAX_FRAME_S))
 
 
-def regime_csds(segments, labels, sfreq, frame_s=CSD_FRAME_S):
-    """Welch CSD per regime from frames of ``frame_s`` that lie (mostly) inside one regime.
+def regime_csds(segments, labels, weights, sfreq, frame_s=CSD_FRAME_S, which=(QUIET, BURST)):
+    """Quiet and excess CSDs from Welch frames, sorted by the fitted burst weight.
+
+    ``u_k`` is a frame's (Hann²-weighted) mean of the burst weight ``u`` fitted to the
+    recording (:func:`burst_table`). Quiet frames lie outside every fitted burst profile
+    (``u_k`` <= :data:`QUIET_WEIGHT`) and keep :data:`GUARD_S` from every labelled burst
+    window: burst shoulders stay out of the quiet spectrum (which would otherwise come
+    back at all times, on top of the synthesized shoulders). The excess is the mean burst
+    frame (``u_k`` >= :data:`BURST_WEIGHT`) minus the quiet CSD, per unit of their mean
+    ``u_k``.
+
+    Parameters
+    ----------
+    labels : list of ndarray (n_windows,) | None
+        Regime of each :data:`WIN_S` window per segment.
+    weights : list of ndarray (n,) | None
+        ``u(t)`` per segment (None: segment left out).
 
     Returns
     -------
     freqs : ndarray (F,)
-    csds : ndarray (3, F, C, C) complex
-        Quiet, burst, and all frames (the same estimator on everything, to carry the fine
-        detail of the full CSD over to the regimes).
+    csds : ndarray (2, F, C, C) complex
+        Quiet and excess (unit weight), positive semi-definite.
     n_frames : list of int
-        Frames averaged per regime (and in all).
+        Quiet and burst frames averaged.
     """
     import scipy.signal
 
-    w = int(round(WIN_S * sfreq))
     nperseg = int(round(frame_s * sfreq))
     # short frames overlap more: bursts hold few of them
     hop = max(nperseg // (4 if frame_s <= CSD_FRAME_S else 2), 1)
     n_ch = segments[0].shape[0]
-    acc = np.zeros((3, nperseg // 2 + 1, n_ch, n_ch), complex)
-    counts = [0, 0, 0]
+    acc = np.zeros((2, nperseg // 2 + 1, n_ch, n_ch), complex)
+    counts, u_sum = [0, 0], 0.0
     freqs = np.fft.rfftfreq(nperseg, 1.0 / sfreq)
-    for seg, lab in zip(segments, labels):
-        if lab is None or seg.shape[1] < nperseg:
+    taper = scipy.signal.get_window("hann", nperseg) ** 2
+    taper /= taper.sum()
+    w, g = int(round(WIN_S * sfreq)), int(round(GUARD_S * sfreq))
+    window = scipy.signal.get_window("hann", nperseg)
+    scale = 1.0 / np.sqrt(sfreq * np.sum(window ** 2))      # |X|^2: density, one side
+    for seg, lab, u in zip(segments, labels, weights):
+        if u is None or lab is None or seg.shape[1] < nperseg:
             continue
+        starts = np.arange((seg.shape[1] - nperseg) // hop + 1) * hop
+        uk = scipy.signal.fftconvolve(u, taper[::-1], "valid")[starts]
         per_sample = np.repeat(lab, w).astype(float)
-        per_sample = np.r_[per_sample, np.full(seg.shape[1] - len(per_sample), lab[-1])]
-        _, _, z = scipy.signal.spectrogram(
-            seg, fs=sfreq, window="hann", nperseg=nperseg, noverlap=nperseg - hop,
-            detrend="constant", scaling="density", mode="complex")
-        starts = np.arange(z.shape[2]) * hop
-        share = _window_sums(per_sample, starts, nperseg) / nperseg
-        # quiet frames keep GUARD_S from bursts (their shoulders fall below the threshold
-        # but would still lift the quiet spectrum)
-        g = int(round(GUARD_S * sfreq))
-        padded = np.r_[np.zeros(g), per_sample, np.zeros(g)]
-        near = _window_sums(padded, starts, nperseg + 2 * g) / nperseg
-        z = np.transpose(z, (2, 1, 0))                  # (K, F, C)
-        for state, sel in ((QUIET, near <= MAX_QUIET_SHARE), (BURST, share >= MIN_PURITY),
-                           (2, share >= 0)):
-            if np.any(sel):
-                zs = np.transpose(z[sel], (1, 2, 0))         # (F, C, K)
-                acc[state] += zs @ np.conj(np.transpose(zs, (0, 2, 1)))
-                counts[state] += int(np.count_nonzero(sel))
+        per_sample = np.r_[np.zeros(g), per_sample,
+                           np.full(seg.shape[1] - len(per_sample), lab[-1]), np.zeros(g)]
+        near = _window_sums(per_sample, starts, nperseg + 2 * g)
+        quiet = (uk <= QUIET_WEIGHT) & (near <= MAX_QUIET_SHARE * nperseg)
+        for state, sel in ((QUIET, quiet), (BURST, uk >= BURST_WEIGHT)):
+            if state in which and np.any(sel):
+                # only the frames used are transformed (as scipy's spectrogram would:
+                # Hann, mean removed, density scaling)
+                chosen = starts[sel]
+                for a in range(0, len(chosen), FRAME_CHUNK):
+                    idx = chosen[a:a + FRAME_CHUNK, None] + np.arange(nperseg)
+                    frames = seg[:, idx]                                     # (C, K, N)
+                    frames = frames - frames.mean(axis=2, keepdims=True)
+                    zs = np.transpose(np.fft.rfft(frames * window, axis=2) * scale,
+                                      (2, 0, 1))                             # (F, C, K)
+                    acc[state] += zs @ np.conj(np.transpose(zs, (0, 2, 1)))
+                counts[state] += len(chosen)
+        u_sum += float(np.sum(uk[uk >= BURST_WEIGHT]))
     csds = acc / np.maximum(np.asarray(counts), 1)[:, None, None, None]
     csds[:, 1:] *= 2.0
     if nperseg % 2 == 0:
         csds[:, -1] /= 2.0
-    return freqs, csds, counts
+    excess = (csds[BURST] - csds[QUIET]) * counts[BURST] / max(u_sum, 1e-12)
+    return freqs, np.stack([csds[QUIET], _nearest_psd(excess)]), counts
+
+
+def _nearest_psd(csd):
+    """Hermitian part with negative eigenvalues set to zero, per frequency."""
+    csd = 0.5 * (csd + np.conj(np.transpose(csd, (0, 2, 1))))
+    w, v = np.linalg.eigh(csd)
+    return (v * np.clip(w, 0.0, None)[:, None, :]) @ np.conj(np.transpose(v, (0, 2, 1)))
 
 
 def _window_sums(x, starts, length):
@@ -184,54 +231,7 @@ def dwell_quantiles(labels):
     return q, counts
 
 
-def burst_fraction(dwell):
-    """Long-run share of time in the burst regime implied by the dwell quantiles (what
-    :func:`weights` produces; the window count can differ by the censored edge runs)."""
-    mean = np.trapezoid(dwell, np.linspace(0, 1, dwell.shape[1]), axis=1)
-    return float(mean[BURST] / max(mean.sum(), 1e-12))
-
-
-def weights(state, n_times, sfreq, rng):
-    """Burst weight ``w(t)`` in [0, 1], (n_times,): the semi-Markov regime path.
-
-    Each burst rises and falls as a raised-cosine power profile ``sin^POWER`` spanning
-    its dwell plus :data:`FADE_S` on either side (the labelled dwell is the part above the
-    detection threshold), so regimes cross-fade and never meet at a seam."""
-    n = int(n_times)
-    dwell = np.asarray(state["regime_dwell_s"], float)
-    grid = np.linspace(0, 1, dwell.shape[1])
-    fade = max(int(round(FADE_S * sfreq)), 1)
-    pad = int(np.ceil(dwell[BURST, -1] * sfreq)) + 2 * fade
-    total = n + 2 * pad
-    out = np.zeros(total)
-    current = int(rng.random() < float(state["regime_fraction"]))
-    # enter in the middle of a dwell (stationary start, approximately)
-    t = -int(rng.random() * _draw(dwell[current], grid, rng) * sfreq)
-    while t < total:
-        d = max(int(round(_draw(dwell[current], grid, rng) * sfreq)), 1)
-        if current == BURST:
-            length = d + 2 * fade
-            a = t - fade
-            shape = np.sin(np.pi * (np.arange(length) + 0.5) / length) ** POWER
-            lo, hi = max(a, 0), min(a + length, total)
-            if hi > lo:
-                out[lo:hi] = np.maximum(out[lo:hi], shape[lo - a:hi - a])
-        t, current = t + d, 1 - current
-    return out[pad:pad + n]
-
-
-def mean_weight(state, sfreq, seconds=4000.0):
-    """Long-run mean of :func:`weights` at ``sfreq`` (one fixed-seed draw): the burst
-    share of the power mix."""
-    n = int(seconds * sfreq)
-    return float(weights(state, n, sfreq, np.random.default_rng(0)).mean())
-
-
-def _draw(quantiles, grid, rng):
-    return float(np.interp(rng.random(), grid, quantiles))
-
-
-def fit(segments, sfreq, split_hz, freqs, csd, min_frames):
+def fit(segments, sfreq, split_hz, freqs, csd, min_frames, response=None):
     """Quiet and burst CSDs (on the model grid ``freqs``), dwell times and window labels.
 
     Parameters
@@ -241,6 +241,9 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames):
     freqs, csd : the activity's full (smoothed, line-free) CSD.
     min_frames : int
         Fewest Welch frames per regime.
+    response : ndarray (F,) | None
+        Power response on ``freqs`` of the notches applied to ``segments``
+        (:func:`noise_profiles.lines.removal_response`); None: no notches.
 
     Returns
     -------
@@ -249,9 +252,9 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames):
     labels : list | None
         Per segment, the regime of each :data:`WIN_S` window (None: one regime).
     """
-    from noise_profiles.envelope import highpass
+    from noise_profiles.envelope import highpass, highpass_response
 
-    labels = detect(segments, sfreq, split_hz)
+    labels, fine = _detect(segments, sfreq, split_hz)
     if labels is None:
         return {}, None
     n_win = [sum(int(np.sum(lab == r)) for lab in labels if lab is not None)
@@ -260,35 +263,72 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames):
     if (min(n_win) < MIN_WINDOWS or min(n_runs) < MIN_RUNS
             or min(np.median(dwell, axis=1)) < MIN_MEDIAN_DWELL_S):
         return {}, None
-    fraction = mean_weight(dict(regime_dwell_s=dwell, regime_fraction=burst_fraction(dwell)),
-                           sfreq)
+    table, u_rec = burst_table(labels, fine, sfreq, [s.shape[1] for s in segments])
+    if u_rec is None:
+        return {}, None
+    fraction, burst_share = mean_weight(
+        dict(regime_dwell_s=dwell, regime_fraction=burst_fraction(dwell), regime_bursts=table),
+        sfreq)
     # only the band above split_hz switches: high-passed first, so the short frames'
     # leakage of the (much larger) baseline wander stays out
     high = [highpass(s, sfreq, split_hz) for s in segments]
-    per, n_frames = [None] * 3, [0] * 3
+    per, n_frames, grid = [None] * 2, [0] * 2, [None] * 2
     lengths = {r: frame_s(dwell, r) for r in (QUIET, BURST)}
     for length in sorted(set(lengths.values())):
-        f, raw, k = regime_csds(high, labels, sfreq, length)
-        # quiet: also the same estimator on all frames (for the detail transfer)
-        for r in ([QUIET, 2] if lengths[QUIET] == length else []) + (
-                [BURST] if lengths[BURST] == length else []):
-            per[r], n_frames[r] = _interp_csd(freqs, f, raw[r]), k[r]
+        # the excess needs the quiet CSD at the burst frames' length too
+        need = [QUIET] + ([BURST] if lengths[BURST] == length else [])
+        f, raw, k = regime_csds(high, labels, u_rec, sfreq, length, need)
+        for r in (QUIET, BURST):
+            if lengths[r] == length:
+                per[r], n_frames[r], grid[r] = _interp_csd(freqs, f, raw[r]), k[r], f
     if min(n_frames) < min_frames:
         return {}, None
-    # the regime CSDs come from short (coarse) frames of notched data. Per channel and
-    # frequency: the quiet CSD takes the fine detail of the full (line-free) CSD relative
-    # to the same coarse estimator on all frames; the burst CSD is then scaled so that the
-    # time-weighted mix matches the full CSD (the sin^4 burst profile of the weights need
-    # not hold exactly the recorded burst energy)
+    # the regime CSDs come from short (coarse) frames of high-passed, notched data. The
+    # quiet CSD takes the fine detail of the full (line-free) CSD: per channel, the full
+    # PSD over what the same short-frame estimator would give on it after the same
+    # filters (its expectation, not an estimate from the same bursty frames: a few bursts
+    # dominate any average over all frames, and their sampling error would move the
+    # quiet level). The excess CSD is then scaled so that the long-run mix
+    # S_quiet + mean(u) S_excess matches the full CSD
     full = np.real(np.einsum("fii->fi", csd))
+    gain = highpass_response(freqs, sfreq, split_hz)
+    if response is not None:
+        gain = gain * response
+    seen = frame_expectation(freqs, full * gain[:, None], sfreq, lengths[QUIET])
+    # on the frames' coarse grid and back, as the quiet CSD was
+    seen = np.stack([np.interp(freqs, grid[QUIET], np.interp(grid[QUIET], freqs, c))
+                     for c in seen.T], axis=1)
     diag = [np.maximum(np.real(np.einsum("fii->fi", c)), 1e-300) for c in per]
-    d_q = np.clip(np.sqrt(full / diag[2]), 0.01, 100.0)
-    rest = full - (1 - fraction) * d_q ** 2 * diag[0]
-    d_b = np.sqrt(np.clip(rest / (fraction * diag[1]), 0.01, 100.0))
-    scaled = np.stack([c * d[:, :, None] * d[:, None, :]
-                       for c, d in ((per[QUIET], d_q), (per[BURST], d_b))])
+    d_q = np.clip(np.sqrt(full / np.maximum(seen, 1e-300)), 0.01, 100.0)
+    quiet = per[QUIET] * d_q[:, :, None] * d_q[:, None, :]
+    rest = full - d_q ** 2 * diag[QUIET]
+    d_e = np.sqrt(np.clip(rest / (burst_share * diag[BURST]), 1e-4, 1e4))
+    excess = per[BURST] * d_e[:, :, None] * d_e[:, None, :]
+    # stored as the CSD at the peak of a unit-gain burst (quiet plus excess)
     return dict(regime_enabled=1, regime_fraction=float(fraction), regime_dwell_s=dwell,
-                regime_freqs=freqs, regime_csd=scaled), labels
+                regime_bursts=table, regime_freqs=freqs,
+                regime_csd=np.stack([quiet, quiet + excess])), labels
+
+
+def excess_csd(regime_csd):
+    """What a unit-gain burst adds to the quiet CSD (nearest positive semi-definite)."""
+    return _nearest_psd(np.asarray(regime_csd[BURST]) - np.asarray(regime_csd[QUIET]))
+
+
+def frame_expectation(freqs, psd, sfreq, frame_s):
+    """Expected Hann-window Welch PSD with frames of ``frame_s`` for a process of PSD
+    ``psd`` (F, C) given on the grid ``freqs = rfftfreq(n, 1 / sfreq)``: the PSD smoothed
+    by the window's spectral kernel, computed as the autocovariance times the window's
+    normalized autocorrelation."""
+    n = int(round(sfreq / (freqs[1] - freqs[0])))
+    m = min(int(round(frame_s * sfreq)), n)           # frame length in grid samples
+    w = np.hanning(m + 1)[:m]                          # periodic Hann, as scipy's "hann"
+    lag = np.correlate(w, w, "full")[m - 1:] / np.sum(w * w)
+    lagwin = np.zeros(n)
+    lagwin[:m] = lag
+    lagwin[n - m + 1:] = lag[1:][::-1]
+    acov = np.fft.irfft(psd, n, axis=0)
+    return np.maximum(np.fft.rfft(acov * lagwin[:, None], axis=0).real, 0.0)
 
 
 def _interp_csd(freqs, f, csd):

@@ -17,9 +17,10 @@ from noise_profiles import envelope, regimes
 from shirtecg_common.config import check_keys, dump_yaml, load_yaml
 from shirtecg_common.errors import ConfigError
 
-SCHEMA = "shirtecg-noise-profile/2"
-#: older schemas still read: /1 has no regimes (loaded with the regime model off)
-OLD_SCHEMAS = ("shirtecg-noise-profile/1",)
+SCHEMA = "shirtecg-noise-profile/3"
+#: older schemas still read: /1 has no regimes (loaded with the regime model off), /2 no
+#: recorded burst table (bursts then draw their dwell from the quantiles, gain 1)
+OLD_SCHEMAS = ("shirtecg-noise-profile/1", "shirtecg-noise-profile/2")
 SEP = "::"
 TOP_KEYS = ("schema", "params", "sfreq", "units", "channels", "provenance", "arrays",
             "content_hash", "activities")
@@ -35,11 +36,13 @@ COMMON_ARRAYS = {
     "env_corr": (envelope.N_BANDS, envelope.N_BANDS),
     "env_sigma_ln": (envelope.N_BANDS,), "env_natural_sigma_ln": (envelope.N_BANDS,),
     "regime_dwell_s": (2, regimes.N_DWELL_QUANTILES), "regime_freqs": ("G",),
-    "regime_csd": (2, "G", "C", "C"),
+    "regime_csd": (2, "G", "C", "C"), "regime_bursts": ("B", 4),
 }
 #: fields added by schema /2 (absent from /1 files)
 V2_ARRAYS = ("regime_dwell_s", "regime_freqs", "regime_csd")
 V2_SCALARS = ("regime_enabled", "regime_fraction")
+#: fields added by schema /3
+V3_ARRAYS = ("regime_bursts",)
 MODEL_ARRAYS = {
     "spectral": {"freqs": ("F",), "csd": ("F", "C", "C")},
     "var": {"var_coefs_high": ("P", "C", "C"), "var_sigma_high": ("C", "C"),
@@ -113,7 +116,7 @@ def load_profile(path):
     if doc["schema"] != SCHEMA and doc["schema"] not in OLD_SCHEMAS:
         raise ConfigError(f"{path}: schema: unknown profile schema version {doc['schema']!r}; "
                           f"this version of shirtecg reads {', '.join((SCHEMA, *OLD_SCHEMAS))}")
-    old = doc["schema"] != SCHEMA
+    version = int(str(doc["schema"]).rsplit("/", 1)[1])
     try:
         profile = NoiseProfile(**doc["params"])
     except TypeError as err:
@@ -136,7 +139,7 @@ def load_profile(path):
     for act, scalars in doc["activities"].items():
         where = f"{path}: activities.{act}"
         need = COMMON_SCALARS + MODEL_SCALARS[model]
-        if old:
+        if version < 2:
             need = tuple(k for k in need if k not in V2_SCALARS)
         check_keys(scalars, allowed=need, required=need, where=where)
         state = {}
@@ -147,10 +150,12 @@ def load_profile(path):
             state[key] = float(value)
         sizes = {"C": n_ch}
         for key, shape in {**COMMON_ARRAYS, **MODEL_ARRAYS[model]}.items():
-            if not (old and key in V2_ARRAYS):
+            if not ((version < 2 and key in V2_ARRAYS) or (version < 3 and key in V3_ARRAYS)):
                 state[key] = _check_array(arrays, npz, act, key, shape, sizes)
-        if old:
+        if version < 2:
             state.update(regimes.disabled(n_ch))
+        elif version < 3:
+            state["regime_bursts"] = regimes.disabled(n_ch)["regime_bursts"]
         models[act] = state
     profile.sfreq_ = float(doc["sfreq"])
     profile.units_ = str(doc["units"])
