@@ -277,6 +277,7 @@ def test_records_of_different_lengths_need_a_duration(tmp_path, shared_data):
 def test_ctrl_c_then_resume_matches_an_uninterrupted_run(tmp_path):
     import os
     import signal
+    import shutil
     import subprocess
     import sys
     import time
@@ -287,12 +288,19 @@ def test_ctrl_c_then_resume_matches_an_uninterrupted_run(tmp_path):
     cmd = [sys.executable, "-m", "shirtecg", "augment", "run", "--dataset", "synthetic",
            "--n-records", "400", "--duration", "2", "--pipeline", "base", "--copies", "1",
            "--shard-size", "5", "--out", str(out), "--quiet"]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (out / "shards" / "shard-00003.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    for _ in range(3):
+        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not (out / "shards" / "shard-00003.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode != 0:
+            break
+        # CPython drops a KeyboardInterrupt that lands in a weakref callback ("Exception
+        # ignored in ..."): the run went on to the end. Only that may happen; try again.
+        assert "Exception ignored" in err and "KeyboardInterrupt" in err, err
+        shutil.rmtree(out)
     assert proc.returncode == 130, err
     done = {p.stem for p in (out / "shards").glob("*.json")}
     assert 4 <= len(done) < 80  # interrupted part-way
