@@ -276,8 +276,8 @@ def test_records_of_different_lengths_need_a_duration(tmp_path, shared_data):
 
 def test_ctrl_c_then_resume_matches_an_uninterrupted_run(tmp_path):
     import os
-    import signal
     import shutil
+    import signal
     import subprocess
     import sys
     import time
