@@ -8,6 +8,8 @@ A reader has two halves, so a run can plan its work before it touches a signal:
 ``load(info)``
     One record's signal as a :class:`Record`: ``(12, T)`` float32 in mV, in the canonical lead
     order, with its sampling rate; validated (finite, 12 leads, the expected rate and length).
+    ``load_many(infos)`` loads a batch (what ``augment run`` asks for); a reader that can build
+    records together (the synthetic one) overrides it, each record equal to ``load`` alone.
 
 Iterating a reader streams records one at a time (constant memory). With ``on_error="skip"``
 a broken record is left out and reported in :attr:`BaseReader.skipped` instead of raising.
