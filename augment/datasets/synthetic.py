@@ -190,7 +190,7 @@ def _render(draws, sfreq, n_times) -> np.ndarray:
     # One (3, W) @ (W, L) product per template (same shapes alone or batched).
     tpl = np.matmul(table[:, :, 3:].transpose(0, 2, 1), gauss).astype(np.float32)
     if not np.isfinite(tpl).all():  # only finite numbers are summed from here on
-        raise UserError("synthetic: a beat template is not finite (bad wave parameters)")
+        raise UserError("a beat template is not finite (bad wave parameters)")
     # Beats in time order per record, into a buffer with a template's length of room on each
     # side (its sample ``length`` is time 0), so no beat needs clipping.
     vcg = np.zeros((len(draws), 3, n_times + 2 * length), dtype=np.float32)
@@ -296,7 +296,10 @@ class SyntheticReader(BaseReader):
         return _render(draws, self.sfreq, n_times)
 
     def _read_signal(self, info):
-        return self._render_records([info])[0], LEADS_12, self.sfreq
+        try:
+            return self._render_records([info])[0], LEADS_12, self.sfreq
+        except UserError as err:
+            raise UserError(f"synthetic record {info.record_id}: {err}") from None
 
     def load_many(self, infos) -> list:
         """The records of ``infos`` built in one vectorized pass (each equal to :meth:`load`).
@@ -306,6 +309,9 @@ class SyntheticReader(BaseReader):
         infos = [i if isinstance(i, RecordInfo) else self.find(i) for i in infos]
         if not infos:
             return []
-        x = self._render_records(infos)  # finite by construction (checked templates)
+        try:
+            x = self._render_records(infos)  # finite by construction (checked templates)
+        except UserError:  # one at a time, so the record is named (or skipped)
+            return super().load_many(infos)
         return [Record(info=info, signal=x[k], sfreq=self.sfreq)
                 for k, info in enumerate(infos)]

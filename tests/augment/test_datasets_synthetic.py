@@ -70,3 +70,20 @@ def test_batched_records_equal_records_built_alone():
     # Every class is in there (AF f-waves, ectopic templates): check one of each alone.
     assert {i.location for i in infos[7:23]} == set(reader.classes)
     assert reader.load_many([]) == []
+
+
+def test_a_broken_record_in_a_batch_is_named_or_skipped(monkeypatch):
+    import pytest
+
+    from augment.datasets import synthetic
+    from shirtecg_common.errors import UserError
+
+    names, (t_s, width_s, amp, dirs) = synthetic._CLASS_SHAPES["af"]
+    monkeypatch.setitem(synthetic._CLASS_SHAPES, "af", (names, (t_s, 0 * width_s, amp, dirs)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reader = SyntheticReader(4, duration_s=1, on_error="skip")
+        records = reader.load_many(reader.index())
+        assert [r is None for r in records] == [False, True, False, False]
+        assert reader.skipped[0][0] == "syn000001"
+        with pytest.raises(UserError, match="synthetic record syn000001: a beat template"):
+            SyntheticReader(4, duration_s=1).load_many(reader.index())
