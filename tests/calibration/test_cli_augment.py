@@ -163,7 +163,8 @@ def test_cli_wearable_example_then_augment_run(shared_data, tmp_path, monkeypatc
                  "--budget", "2", "--out", str(out), "--report", str(rep), "--quiet"]) == 0
     spec = yaml.safe_load(out.read_text())
     assert [s["class"] for s in spec["transforms"]][:1] == ["HeartRateChange"]
-    profile = Path(spec["transforms"][2]["params"]["profile"])
+    profile = Path(next(s["params"]["profile"] for s in spec["transforms"]
+                        if s["class"] == "AddProfileNoise"))
     assert profile.is_absolute() and profile == out.with_name("motion_cal_profile.yaml")
     assert augment.load_pipeline(str(out)).get_params()["heart_rate_change__max_change_pct"] <= 100
     text = (rep / "report.md").read_text()
