@@ -278,6 +278,9 @@ def bench_real(budget, quick):
                          f"{wall:.0f} s; calibrated: {params}; gives it away (AUC "
                          f"{auc_all:.3f} with all features): {give}")
     print()
+    if quick:
+        print(f"- quick mode: budget {budget}, one seed; the real-data search needs about 200 "
+              "evaluations (the README's numbers), so expect a higher calibrated AUC here")
     for n in notes:
         print(f"- {n}")
 
