@@ -167,6 +167,9 @@ class BaseComposition(BaseTransform):
         sub_rngs = [rngs[i] for i in idx]
         named = self.named_transforms
         chosen = self._choose(sub_rngs)
+        if self._records_choice:  # "chosen" before the children's entries
+            for j, i in enumerate(idx):
+                records[i]["chosen"] = [named[k][0] for k in sorted(chosen[j])]
         sub_m = m[idx]
         for k, (name, t) in enumerate(named):
             sel = np.flatnonzero([k in c for c in chosen])
@@ -177,11 +180,6 @@ class BaseComposition(BaseTransform):
             for j, r in zip(sel, recs):
                 records[idx[j]][name] = r
         m[idx] = sub_m
-        if self._records_choice:
-            for j, i in enumerate(idx):
-                choice = [named[k][0] for k in sorted(chosen[j])]
-                records[i] = {"applied": True, "chosen": choice,
-                              **{k: v for k, v in records[i].items() if k != "applied"}}
         return m, records
 
     def _run(self, x8, sfreq, rngs, owned=False):
