@@ -10,14 +10,14 @@ Typical use::
 Everything is re-exported flat here: the pipeline API, the compositions and every
 transform class (see :func:`transform_registry`).
 
-The names are imported on first use (PEP 562 ``__getattr__``): ``import augment`` and
+The names are imported on first use (``shirtecg_common.lazy``, PEP 562): ``import augment`` and
 ``import augment.<submodule>`` stay cheap, so ``shirtecg --help`` and the worker processes of
 ``augment run`` do not pay for scikit-learn, SciPy and every transform before they need them.
 """
 
 from __future__ import annotations
 
-import importlib
+from shirtecg_common.lazy import lazy_exports
 
 #: Public name -> module that defines it (imported when the name is first used).
 _EXPORTS = {
@@ -74,17 +74,4 @@ __all__ = [
     "output", "pipeline_from_dict", "pipeline_to_dict", "run_augmentation", "transform_registry",
 ]
 
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"augment.{name}")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'augment' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _SUBMODULES)

@@ -8,13 +8,23 @@
   (``shirtecg calibrate augment`` writes the calibrated pipeline YAML and a report).
 """
 
-from calibration.adc import AdcGainCalibrator
-from calibration.distance import FeatureScaler, classifier_auc, energy_distance
-from calibration.features import extract_features, feature_names
-from calibration.fitter import AugmentationFitter
-from calibration.records import DeviceRecords, load_device_records
-from calibration.search_space import SearchSpace, declared_space
+from shirtecg_common.lazy import lazy_exports
 
+#: Public name -> module that defines it, imported on first use (``shirtecg_common.lazy``).
+_EXPORTS = {
+    "AdcGainCalibrator": "calibration.adc",
+    "FeatureScaler": "calibration.distance",
+    "classifier_auc": "calibration.distance",
+    "energy_distance": "calibration.distance",
+    "extract_features": "calibration.features",
+    "feature_names": "calibration.features",
+    "AugmentationFitter": "calibration.fitter",
+    "DeviceRecords": "calibration.records",
+    "load_device_records": "calibration.records",
+    "SearchSpace": "calibration.search_space",
+    "declared_space": "calibration.search_space",
+}
 __all__ = ["AdcGainCalibrator", "AugmentationFitter", "DeviceRecords", "FeatureScaler",
            "SearchSpace", "classifier_auc", "declared_space", "energy_distance",
            "extract_features", "feature_names", "load_device_records"]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

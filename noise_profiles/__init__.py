@@ -7,11 +7,18 @@ synthesized with held-out recorded noise; :func:`noise_from_ecg` estimates the n
 ECG recording.
 """
 
-from noise_profiles.bank import NoiseBank
-from noise_profiles.from_ecg import noise_from_ecg
-from noise_profiles.profile import NoiseProfile, fit
-from noise_profiles.storage import load_profile
-from noise_profiles.validation import ValidationReport, validate
+from shirtecg_common.lazy import lazy_exports
 
+#: Public name -> module that defines it, imported on first use (``shirtecg_common.lazy``).
+_EXPORTS = {
+    "NoiseBank": "noise_profiles.bank",
+    "noise_from_ecg": "noise_profiles.from_ecg",
+    "NoiseProfile": "noise_profiles.profile",
+    "fit": "noise_profiles.profile",
+    "load_profile": "noise_profiles.storage",
+    "ValidationReport": "noise_profiles.validation",
+    "validate": "noise_profiles.validation",
+}
 __all__ = ["NoiseBank", "NoiseProfile", "ValidationReport", "fit", "load_profile",
            "noise_from_ecg", "validate"]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
