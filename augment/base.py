@@ -191,7 +191,7 @@ class BaseTransform(BaseEstimator):
             target = x8 if inplace else x8.copy()
             return self._transform_rows(target, sfreq, rngs, np.arange(n), True)
         applied = draw_gate(rngs, self.p)
-        records = [{"applied": bool(a)} for a in applied]
+        records = [{"applied": a} for a in applied.tolist()]
         if not applied.any():
             return x8, records
         idx = np.flatnonzero(applied)
@@ -216,7 +216,7 @@ class BaseTransform(BaseEstimator):
         if not inplace:
             raise ValueError("transform_batch(rows=...) works in place: pass inplace=True")
         applied = draw_gate(rngs, self.p)
-        records = [{"applied": bool(a)} for a in applied]
+        records = [{"applied": a} for a in applied.tolist()]
         if not applied.any():
             return x8, records
         idx = np.flatnonzero(applied)

@@ -159,7 +159,7 @@ class BaseComposition(BaseTransform):
         self._check_p()
         self._validate_params(sfreq)
         applied = draw_gate(rngs, self.p)
-        records = [{"applied": bool(a)} for a in applied]
+        records = [{"applied": a} for a in applied.tolist()]
         m = np.broadcast_to(EYE8, (len(rngs), 8, 8)).copy()
         idx = np.flatnonzero(applied)
         if len(idx) == 0:
@@ -196,7 +196,7 @@ class BaseComposition(BaseTransform):
         self._check_p()
         self._validate_params(sfreq)
         applied = draw_gate(rngs, self.p)
-        records = [{"applied": bool(a)} for a in applied]
+        records = [{"applied": a} for a in applied.tolist()]
         if not applied.any():
             return x8, records
         idx = np.flatnonzero(applied)
@@ -348,7 +348,9 @@ class SomeOf(BaseComposition):
         k = len(self.named_transforms)
         # one generator call per record: the count, and k uniforms whose ranks order the
         # children (a uniformly random permutation; its first m are m distinct children)
-        u = np.array([rng.random(k + 1) for rng in rngs]).reshape(len(rngs), k + 1)
+        u = np.empty((len(rngs), k + 1))
+        for rng, row in zip(rngs, u):
+            rng.random(out=row)
         counts = lo + np.minimum((u[:, 0] * (hi - lo + 1)).astype(np.intp), hi - lo)
         order = np.argsort(u[:, 1:], axis=1).tolist()
         return [set(row[:m]) for row, m in zip(order, counts.tolist())]

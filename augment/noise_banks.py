@@ -45,7 +45,10 @@ def electrode_indices(owner, electrodes):
 
 def draw(rngs, k):
     """``(n, k)`` float64 uniforms in [0, 1): one ``Generator.random(k)`` call per record."""
-    return np.array([rng.random(k) for rng in rngs], dtype=np.float64).reshape(len(rngs), k)
+    u = np.empty((len(rngs), k))
+    for rng, row in zip(rngs, u):  # into the rows: no list of arrays to convert
+        rng.random(out=row)
+    return u
 
 
 def lerp(u, low, high):

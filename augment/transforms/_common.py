@@ -22,8 +22,9 @@ def signed_uniform(rngs, low, high, size=None) -> np.ndarray:
     """
     shape = () if size is None else tuple(np.atleast_1d(size))
     k = int(np.prod(shape, dtype=np.intp))
-    u = np.array([rng.random(2 * k) for rng in rngs], dtype=np.float64).reshape(len(rngs),
-                                                                                2 * k)
+    u = np.empty((len(rngs), 2 * k))
+    for rng, row in zip(rngs, u):
+        rng.random(out=row)
     mag = low + (high - low) * u[:, :k]
     return np.where(u[:, k:] < 0.5, -mag, mag).reshape((len(rngs),) + shape)
 

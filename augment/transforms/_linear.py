@@ -45,7 +45,7 @@ class BaseLinearTransform(BaseTransform):
         self._check_p()
         self._validate_params(sfreq)
         applied = draw_gate(rngs, self.p)
-        records = [{"applied": bool(a)} for a in applied]
+        records = [{"applied": a} for a in applied.tolist()]
         m = np.broadcast_to(EYE8, (len(rngs), 8, 8)).copy()
         if not applied.any():
             return m, records

@@ -54,7 +54,7 @@ class BaseTimeMapTransform(BaseTransform):
         self._check_p()
         self._validate_params(sfreq)
         applied = draw_gate(rngs, self.p)
-        records = [{"applied": bool(a)} for a in applied]
+        records = [{"applied": a} for a in applied.tolist()]
         maps = [None] * len(rngs)
         if not applied.any():
             return maps, records
