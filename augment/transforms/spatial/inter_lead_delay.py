@@ -65,12 +65,16 @@ class InterLeadDelay(BaseTransform):
                                                len(chosen))[0]
         return {"delay_ms": delays}
 
-    def apply(self, x, sfreq, params):
+    supports_rows = True  # in place on a pipeline's rows: no copy of the selected records
+    randomize_reads_signal = False
+
+    def apply(self, x, sfreq, params, rows=None):
         delay = np.asarray(params["delay_ms"], dtype=np.float64) * (sfreq / 1000.0)
         rec, lead = np.nonzero(delay)
         if len(rec) == 0:
             return x
-        rows = x[rec, lead][:, None, :]
+        target = rec if rows is None else np.asarray(rows)[rec]
+        series = x[target, lead][:, None, :]
         pos = np.arange(x.shape[-1], dtype=np.float64)[None, :] - delay[rec, lead][:, None]
-        x[rec, lead] = interp_batch(rows, pos[:, None, :])[:, 0]
+        x[target, lead] = interp_batch(series, pos[:, None, :])[:, 0]
         return x
