@@ -55,8 +55,9 @@ class NoiseProfile(BaseEstimator):
         Detect flat lines, railing and baseline steps, and re-inject them.
     regimes : bool
         When the recording switches between quiet spells and bursts (bimodal high-band
-        level), give each regime its own CSD above ``split_hz`` and switch between them
-        with the recorded dwell times (:mod:`noise_profiles.regimes`; spectral model only).
+        level), model the band above ``split_hz`` as quiet noise plus recorded bursts
+        (length, shape, loudness) with their own spectrum, at the recorded dwell times
+        (:mod:`noise_profiles.regimes`, :mod:`noise_profiles.bursts`; spectral model only).
     var_max_order : int
         Largest VAR order tried (``model="var"``); the order is chosen by ``var_ic``.
     var_ic : {"aic", "bic"}

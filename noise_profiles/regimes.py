@@ -4,26 +4,28 @@ A burst of muscle (EMG) or motion noise does not just scale each band: the spect
 shape and the channel coupling change with it (the EMG rises above the white floor, the
 motion pattern of the electrodes takes over the 1-5 Hz band). Scaling envelopes cannot
 reproduce that, so when the recording holds two regimes the modulated band (above
-``split_hz``) is modelled as a two-state semi-Markov switch between a quiet and a burst
-cross-spectral density:
+``split_hz``) is modelled as stationary quiet noise plus bursts on top:
 
-``high(t) = sqrt(1 - w(t)) q(t) + sqrt(w(t)) b(t)``
+``high(t) = q(t) + sqrt(u(t)) e(t)``
 
-with ``q`` and ``b`` independent stationary Gaussian noises (CSDs ``S_quiet``,
-``S_burst``) and ``w`` the burst weight: each burst rises and falls as ``sin^4`` over
-its dwell plus :data:`FADE_S` either side, so the instantaneous CSD
-``(1 - w) S_quiet + w S_burst`` cross-fades and never jumps (no seams). Dwell times are
-drawn from the recorded dwell-time quantiles of each regime (semi-Markov: any dwell
-distribution, not only exponential). The regime CSDs come from short Welch frames inside
-each regime; the fine detail of the full CSD is carried over per channel and frequency,
-and the burst CSD is scaled so that the long-run mix equals the full CSD.
+with ``q`` and ``e`` independent stationary Gaussian noises (CSDs ``S_quiet`` and the
+burst excess ``S_excess``) and ``u`` the burst weight: a semi-Markov path of recorded
+bursts, each with its recorded length, shape (flat-topped raised cosine) and loudness
+(:mod:`noise_profiles.bursts`), so the bursts come back as peaky inside a window as
+recorded, and the weight never jumps (no seams). ``S_quiet`` comes from short Welch frames
+clear of every burst (labels plus guard, and outside every fitted burst profile), with
+the fine detail of the full CSD carried over by the ratio of the full CSD to what the same
+short-frame estimator would read on it; ``S_excess`` from the burst frames, scaled so that
+the long-run mix ``S_quiet + mean(u) S_excess`` equals the full CSD. Stored as
+``regime_csd = [S_quiet, S_quiet + S_excess]`` (the CSD at the peak of a unit burst);
+schema /2 profiles, without the burst table, cross-fade the two as before.
 
 Regimes are found on the common log-RMS of the band above :data:`DETECT_LO_HZ`
-(:data:`WIN_S` windows) with a
-two-component Gaussian mixture (scikit-learn); the model is used only when the mixture
-is clearly bimodal (Ashman's D >= :data:`MIN_SEPARATION`) and each regime has enough
-windows and runs, and both regimes last at least :data:`MIN_MEDIAN_DWELL_S` (median):
-the step-locked EMG of walking switches every step and stays with the envelope model.
+(:data:`WIN_S` windows) with a two-component Gaussian mixture (scikit-learn); the model is
+used only when the mixture is clearly bimodal (Ashman's D >= :data:`MIN_SEPARATION`) and
+each regime has enough windows and runs, and both regimes last at least
+:data:`MIN_MEDIAN_DWELL_S` (median): the step-locked EMG of walking switches every step
+and stays with the envelope model.
 """
 
 from __future__ import annotations
