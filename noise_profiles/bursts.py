@@ -35,7 +35,8 @@ MAX_SHIFT = 3             # the fitted centre may move this many FINE_S windows
 MIN_EDGE_S = 0.1          # a burst never rises or falls faster (no seams)
 N_SPANS = 16
 QUIET, BURST = 0, 1
-N_COLUMNS = 4             # dwell (s), span (s), ramp, gain
+N_COLUMNS = 7             # dwell (s); span (s), ramp, gain of the EMG band; of the motion band
+EMG, MOTION = 1, 4        # first column of each band's (span, ramp, gain)
 
 
 def runs(labels):
@@ -55,38 +56,44 @@ def shape(x, ramp):
     return np.where(d > 0, s * s, 0.0)
 
 
-def burst_table(labels, fine, sfreq, lengths):
+def burst_table(labels, fine, sfreq, lengths, fine_motion=None):
     """Every recorded burst's row, and the burst weight ``u(t)`` they give the recording.
 
     Parameters
     ----------
     labels : list of (ndarray (n_windows,) | None)
         Regime of each :data:`WIN_S` window per segment.
-    fine : list of ndarray
-        Per labelled segment, the relative detection-band power in :data:`FINE_S`
-        windows.
+    fine, fine_motion : list of ndarray
+        Per labelled segment, the relative power of the detection (EMG) band and of the
+        motion band in :data:`FINE_S` windows; each band gets its own profile per burst
+        (motion and muscle bursts rise and fall differently). No ``fine_motion``: the
+        motion band follows the EMG profile.
     lengths : list of int
         Samples per segment (for ``u``).
 
     Returns
     -------
-    table : ndarray (n_bursts, 4)
-        Dwell (s), span (s), ramp, gain; gains scaled to a mean of 1 weighted by each
-        burst's energy. Runs cut by a segment edge are left out when at least
+    table : ndarray (n_bursts, 7)
+        Dwell (s), then span (s), ramp, gain of the EMG band and of the motion band; gains
+        scaled to a mean of 1 weighted by each burst's energy, per band. Runs cut by a segment edge are left out when at least
         :data:`MIN_RUNS` whole bursts remain.
-    weights : list of (ndarray (n,) | None) | None
-        ``u(t)`` per segment on the table's gain scale (None: no burst).
+    weights : list of (ndarray (2, n) | None) | None
+        ``u(t)`` of the EMG and the motion band per segment, on the table's gain scales
+        (None: no burst).
     """
     labelled = [lab for lab in labels if lab is not None]
-    quiet = np.concatenate([p.reshape(-1, FINE_PER_WIN)[lab == QUIET].ravel()
-                            for p, lab in zip(fine, labelled)])
-    floor = float(np.median(quiet)) if len(quiet) else 0.0
+    bands = [fine] + ([fine_motion] if fine_motion is not None else [])
+    floors = []
+    for powers in bands:
+        quiet = np.concatenate([p.reshape(-1, FINE_PER_WIN)[lab == QUIET].ravel()
+                                for p, lab in zip(powers, labelled)])
+        floors.append(float(np.median(quiet)) if len(quiet) else 0.0)
     whole, cut, placed = [], [], []
-    it = iter(fine)
+    k = -1
     for s, lab in enumerate(labels):
         if lab is None:
             continue
-        p = next(it)
+        k += 1
         r = runs(lab)
         for i, (state, a, b, at_edge) in enumerate(r):
             if state != BURST:
@@ -94,24 +101,33 @@ def burst_table(labels, fine, sfreq, lengths):
             # the neighbourhood reaches halfway into the quiet runs either side
             lo = a - (r[i - 1][2] - r[i - 1][1]) // 2 if i > 0 else a
             hi = b + (r[i + 1][2] - r[i + 1][1]) // 2 if i + 1 < len(r) else b
-            excess = p[lo * FINE_PER_WIN:hi * FINE_PER_WIN] - floor
-            centre, span, ramp, gain = _fit(excess, (0.5 * (a + b) - lo) * WIN_S,
-                                            (b - a) * WIN_S)
-            (cut if at_edge else whole).append(((b - a) * WIN_S, span, ramp, gain))
-            placed.append((s, lo * WIN_S + centre, span, ramp, gain))
+            row, centre = [(b - a) * WIN_S], (0.5 * (a + b) - lo) * WIN_S
+            for j, (powers, floor) in enumerate(zip(bands, floors)):
+                excess = powers[k][lo * FINE_PER_WIN:hi * FINE_PER_WIN] - floor
+                c, span, ramp, gain = _fit(excess, centre, (b - a) * WIN_S)
+                centre = c if j == 0 else centre
+                row += [span, ramp, gain]
+            if len(bands) == 1:
+                row += row[1:4]
+            (cut if at_edge else whole).append(row)
+            placed.append((s, lo * WIN_S + centre, row))
     rows = whole if len(whole) >= MIN_RUNS else whole + cut
     if not rows:
         return np.zeros((0, N_COLUMNS)), None
     table = np.asarray(rows, float)
-    energy = table[:, 1] * _mean_shape(table[:, 2])
-    scale = np.sum(table[:, 3] * energy) / np.sum(energy)
+    scales = []
+    for c in (EMG, MOTION):
+        energy = table[:, c] * _mean_shape(table[:, c + 1])
+        scales.append(np.sum(table[:, c + 2] * energy) / np.sum(energy))
     if len(table) > MAX_BURSTS:
         table = table[np.linspace(0, len(table) - 1, MAX_BURSTS).round().astype(int)]
-    table[:, 3] = np.clip(table[:, 3] / scale, 1.0 / MAX_GAIN, MAX_GAIN)
-    weights = [None if lab is None else np.zeros(n) for lab, n in zip(labels, lengths)]
-    for s, centre, span, ramp, gain in placed:
-        _add(weights[s], int(round(centre * sfreq)), span * sfreq, ramp,
-             min(gain / scale, MAX_GAIN), sfreq)
+    for c, scale in zip((EMG, MOTION), scales):
+        table[:, c + 2] = np.clip(table[:, c + 2] / scale, 1.0 / MAX_GAIN, MAX_GAIN)
+    weights = [None if lab is None else np.zeros((2, n)) for lab, n in zip(labels, lengths)]
+    for s, centre, row in placed:
+        for j, (c, scale) in enumerate(zip((EMG, MOTION), scales)):
+            _add(weights[s][j], int(round(centre * sfreq)), row[c] * sfreq, row[c + 1],
+                 min(row[c + 2] / scale, MAX_GAIN), sfreq)
     return table, weights
 
 
@@ -164,43 +180,48 @@ def weights(state, n_times, sfreq, rng):
 
 
 def path(state, n_times, sfreq, rng):
-    """The semi-Markov regime path: profile ``w(t)`` in [0, 1] and burst weight
-    ``u(t) = g_k w(t)``, both (n_times,).
+    """The semi-Markov regime path: profile ``w(t)`` in [0, 1] and the burst weights
+    ``u(t) = g_k w_k(t)`` of the EMG and the motion band, (n_times,) and (2, n_times).
 
     Quiet dwells come from the recorded quantiles; each burst is a recorded row of
-    ``regime_bursts`` (dwell, span, ramp, gain), its profile centred on its dwell. A
-    profile without the table (schema /2) draws the burst dwell from the quantiles, a
-    ``sin^4`` span of the dwell plus :data:`FADE_S` either side and gain 1."""
+    ``regime_bursts`` (dwell; span, ramp, gain per band), its profiles centred on its
+    dwell. A profile without the table (schema /2) draws the burst dwell from the
+    quantiles, a ``sin^4`` span of the dwell plus :data:`FADE_S` either side and gain 1
+    for both bands."""
     n = int(n_times)
     dwell = np.asarray(state["regime_dwell_s"], float)
     table = np.asarray(state.get("regime_bursts", np.zeros((0, N_COLUMNS))), float)
     table = table.reshape(-1, N_COLUMNS)
     grid = np.linspace(0, 1, dwell.shape[1])
-    longest = max(dwell[BURST, -1] + 2 * FADE_S, table[:, 1].max() if len(table) else 0.0)
+    spans = table[:, [EMG, MOTION]]
+    longest = max(dwell[BURST, -1] + 2 * FADE_S, spans.max() if len(table) else 0.0)
     pad = int(np.ceil(longest * sfreq)) + 2
     total = n + 2 * pad
-    w, u = np.zeros(total), np.zeros(total)
+    w, u = np.zeros(total), np.zeros((2, total))
     current = int(rng.random() < float(state["regime_fraction"]))
     # enter in the middle of a dwell (stationary start, approximately)
     t = -int(rng.random() * _draw(dwell[current], grid, rng) * sfreq)
     while t < total:
         if current == BURST and len(table):
-            d_s, span_s, ramp, gain = table[rng.integers(len(table))]
+            row = table[rng.integers(len(table))]
+            d_s = row[0]
         else:
             d_s = _draw(dwell[current], grid, rng)
-            span_s, ramp, gain = d_s + 2 * FADE_S, 1.0, 1.0
+            row = np.r_[d_s, [d_s + 2 * FADE_S, 1.0, 1.0] * 2]
         d = max(int(round(d_s * sfreq)), 1)
         if current == BURST:
-            _add(u, t + d // 2, span_s * sfreq, ramp, gain, sfreq, cap=w)
+            for j, c in enumerate((EMG, MOTION)):
+                _add(u[j], t + d // 2, row[c] * sfreq, row[c + 1], row[c + 2], sfreq, cap=w)
         t, current = t + d, 1 - current
-    return w[pad:pad + n], u[pad:pad + n]
+    return w[pad:pad + n], u[:, pad:pad + n]
 
 
 def mean_weight(state, sfreq, seconds=4000.0):
-    """Long-run means of ``w`` and ``u`` (:func:`path`) at ``sfreq``, one fixed-seed draw."""
+    """Long-run means of ``w`` and of each band's ``u`` (:func:`path`) at ``sfreq``, one
+    fixed-seed draw: (float, ndarray (2,))."""
     n = int(seconds * sfreq)
     w, u = path(state, n, sfreq, np.random.default_rng(0))
-    return float(w.mean()), float(u.mean())
+    return float(w.mean()), u.mean(axis=1)
 
 
 def _draw(quantiles, grid, rng):

@@ -286,21 +286,25 @@ class NoiseProfile(BaseEstimator):
             # below split_hz: the stationary full model; above: the regimes
             parts = list(spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng,
                                              split_hz=edges, cache=per_length))
-            w, wg = regimes.path(state, n_times, sfreq, rng)
+            w, u = regimes.path(state, n_times, sfreq, rng)
+            # each band's bursts follow the EMG or the motion band's profiles
+            u = [u[1] if lo < regimes.DETECT_LO_HZ else u[0] for lo in edges]
             if len(state["regime_bursts"]):
                 # quiet noise all the time, the burst excess on top
-                mix = ((regimes.QUIET, 1.0), (regimes.EXCESS, np.sqrt(wg)))
+                mix = ((regimes.QUIET, [1.0] * len(edges)),
+                       (regimes.EXCESS, [np.sqrt(ub) for ub in u]))
             else:
                 # schema /2 profiles: cross-fade between the quiet and the burst CSD
-                mix = ((regimes.QUIET, np.sqrt(1 - w)), (regimes.BURST, np.sqrt(w)))
+                mix = ((regimes.QUIET, [np.sqrt(1 - w)] * len(edges)),
+                       (regimes.BURST, [np.sqrt(w)] * len(edges)))
             for b in range(1, len(parts)):
                 parts[b] = 0.0
-            for r, gain in mix:
+            for r, gains in mix:
                 f_r, c_r, l_r, cache_r = self._regime_spectrum(state, r)
                 per_band = spectral.synthesize(f_r, c_r, l_r, n_times, sfreq, rng,
                                                split_hz=edges, cache=cache_r)
                 for b in range(1, len(parts)):
-                    parts[b] = parts[b] + gain * per_band[b]
+                    parts[b] = parts[b] + gains[b - 1] * per_band[b]
             g = envelope.synthesize(state, n_times, sfreq, rng, len(bands))
             x = parts[0] + sum(g[b] * parts[b + 1] for b in range(len(bands)))
         elif int(state["env_enabled"]):

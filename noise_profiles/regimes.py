@@ -37,7 +37,8 @@ from noise_profiles.bursts import (BURST, FADE_S, FINE_PER_WIN, MIN_RUNS, QUIET,
                                    runs, weights)
 
 
-DETECT_LO_HZ = 15.0
+DETECT_LO_HZ = 15.0       # regimes are detected above it; bursts below follow the motion band
+MOTION_LO_HZ = 5.0        # the motion band's burst profiles are read in [5, 15) Hz
 MIN_SEPARATION = 2.0      # Ashman's D: 2 separates two Gaussians cleanly
 MIN_WINDOWS = 16          # per regime
 #: a regime must last at least this long (median dwell): faster switching (e.g. the
@@ -57,7 +58,7 @@ EXCESS = 2                # burst CSD minus quiet CSD (what a burst adds)
 def disabled(n_ch):
     """State of a profile without regimes (placeholders of the stored shapes)."""
     return dict(regime_enabled=0, regime_fraction=0.0,
-                regime_dwell_s=np.zeros((2, N_DWELL_QUANTILES)), regime_bursts=np.zeros((0, 4)),
+                regime_dwell_s=np.zeros((2, N_DWELL_QUANTILES)), regime_bursts=np.zeros((0, 7)),
                 regime_freqs=np.zeros(2), regime_csd=np.zeros((2, 2, n_ch, n_ch), complex))
 
 
@@ -83,7 +84,7 @@ def _detect(segments, sfreq, split_hz):
         return None, None
     w = int(round(WIN_S * sfreq))
     usable = [s for s in segments if s.shape[1] // w >= 2]
-    fine = _fine_power(usable, sfreq, lo)
+    fine = _fine_power(usable, sfreq, lo, np.inf)
     seqs = [0.5 * np.log(np.maximum(p.reshape(-1, FINE_PER_WIN).mean(axis=1), 1e-300))
             for p in fine]
     if sum(len(s) for s in seqs) < 2 * MIN_WINDOWS:
@@ -103,9 +104,10 @@ def _detect(segments, sfreq, split_hz):
     return out, fine
 
 
-def _fine_power(segments, sfreq, lo):
-    """Per segment, the power above ``lo`` in :data:`FINE_S` windows, each channel over its
-    mean, averaged over channels (whole label windows only): (n_windows * FINE_PER_WIN,)."""
+def _fine_power(segments, sfreq, lo, hi):
+    """Per segment, the power in ``[lo, hi)`` in :data:`FINE_S` windows, each channel over
+    its mean, averaged over channels (whole label windows only):
+    (n_windows * FINE_PER_WIN,)."""
     from noise_profiles.envelope import bandpass
 
     w = int(round(WIN_S * sfreq))
@@ -113,7 +115,7 @@ def _fine_power(segments, sfreq, lo):
     powers = []
     for seg in segments:
         n_win = seg.shape[1] // w
-        b = bandpass(seg, sfreq, lo, np.inf)[:, : n_win * w].reshape(seg.shape[0], n_win, w)
+        b = bandpass(seg, sfreq, lo, hi)[:, : n_win * w].reshape(seg.shape[0], n_win, w)
         powers.append(b[:, :, : FINE_PER_WIN * f]
                       .reshape(seg.shape[0], n_win * FINE_PER_WIN, f).var(axis=2))
     mean_p = np.maximum(np.concatenate(powers, axis=1).mean(axis=1, keepdims=True), 1e-300)
@@ -265,9 +267,15 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames, response=None):
     if (min(n_win) < MIN_WINDOWS or min(n_runs) < MIN_RUNS
             or min(np.median(dwell, axis=1)) < MIN_MEDIAN_DWELL_S):
         return {}, None
-    table, u_rec = burst_table(labels, fine, sfreq, [s.shape[1] for s in segments])
-    if u_rec is None:
+    # the motion band's bursts get their own profile (read where the motion artefact's
+    # tail is above the floor and a FINE_S window still holds a few cycles)
+    lo_m = max(split_hz, MOTION_LO_HZ)
+    usable = [s for s, lab in zip(segments, labels) if lab is not None]
+    fine_m = _fine_power(usable, sfreq, lo_m, DETECT_LO_HZ) if lo_m < DETECT_LO_HZ else None
+    table, u_bands = burst_table(labels, fine, sfreq, [s.shape[1] for s in segments], fine_m)
+    if u_bands is None:
         return {}, None
+    u_rec = [None if u is None else u.max(axis=0) for u in u_bands]
     fraction, burst_share = mean_weight(
         dict(regime_dwell_s=dwell, regime_fraction=burst_fraction(dwell), regime_bursts=table),
         sfreq)
@@ -304,7 +312,8 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames, response=None):
     d_q = np.clip(np.sqrt(full / np.maximum(seen, 1e-300)), 0.01, 100.0)
     quiet = per[QUIET] * d_q[:, :, None] * d_q[:, None, :]
     rest = full - d_q ** 2 * diag[QUIET]
-    d_e = np.sqrt(np.clip(rest / (burst_share * diag[BURST]), 1e-4, 1e4))
+    share = np.where(freqs < DETECT_LO_HZ, burst_share[1], burst_share[0])[:, None]
+    d_e = np.sqrt(np.clip(rest / (share * diag[BURST]), 1e-4, 1e4))
     excess = per[BURST] * d_e[:, :, None] * d_e[:, None, :]
     # stored as the CSD at the peak of a unit-gain burst (quiet plus excess)
     return dict(regime_enabled=1, regime_fraction=float(fraction), regime_dwell_s=dwell,

@@ -36,7 +36,7 @@ COMMON_ARRAYS = {
     "env_corr": (envelope.N_BANDS, envelope.N_BANDS),
     "env_sigma_ln": (envelope.N_BANDS,), "env_natural_sigma_ln": (envelope.N_BANDS,),
     "regime_dwell_s": (2, regimes.N_DWELL_QUANTILES), "regime_freqs": ("G",),
-    "regime_csd": (2, "G", "C", "C"), "regime_bursts": ("B", 4),
+    "regime_csd": (2, "G", "C", "C"), "regime_bursts": ("B", 7),
 }
 #: fields added by schema /2 (absent from /1 files)
 V2_ARRAYS = ("regime_dwell_s", "regime_freqs", "regime_csd")
