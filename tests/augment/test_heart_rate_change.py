@@ -100,3 +100,23 @@ def test_direction_and_ranges():
         HeartRateChange(qrs_s=0.5, p=1.0)(x, SFREQ, random_state=0)
     with pytest.raises(ValueError, match="direction"):
         HeartRateChange(direction="up", p=1.0)(x, SFREQ, random_state=0)
+
+
+def test_a_faster_record_goes_on_with_its_own_beats_not_a_flat_tail():
+    """Past the input's end the map reads on from the first R peak: no held samples, the
+    same R-peak spacing across the seam, and TimeStretch wraps instead of holding too."""
+    from augment.transforms.spatial.heart_rate import continue_beats
+
+    peaks = np.array([400, 1400, 2400, 3400])
+    pos = continue_beats(np.arange(4000) * 1.5, peaks, 4000)
+    assert pos.max() <= 3999 and pos.min() >= 0
+    past = np.arange(4000) * 1.5 > 3999
+    # an input position 3999 + d reads first + (3999 + d - last) mod (last - first)
+    d = np.arange(4000)[past] * 1.5 - 3400
+    np.testing.assert_allclose(pos[past], 400 + np.mod(d, 3000))
+    x = synthetic_ecg(4, seconds=6.0)
+    for t in (HeartRateChange(min_change_pct=40.0, max_change_pct=60.0, p=1.0),
+              TimeStretch(min_stretch_pct=40.0, max_stretch_pct=60.0, direction="faster", p=1.0)):
+        out = t(x, SFREQ, random_state=3)
+        tail = out[:, :, -int(1.5 * SFREQ):]  # the last 1.5 s: past the input at these rates
+        assert np.all(np.ptp(tail, axis=-1)[:, 1] > 0.5 * np.ptp(x[:, 1], axis=-1)), type(t)

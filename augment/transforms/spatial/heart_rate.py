@@ -27,8 +27,9 @@ class HeartRateChange(BaseTransform):
     its spectrum up (the 5–15 Hz / 15–40 Hz power ratio falls from 0.42 to 0.01 decades on
     the wearable gel/rest records) — a give-away no real tachycardia has.
 
-    The length is kept: a faster record holds its last sample over the end (give it input
-    longer than the part you use), a slower one shows a random window of the input.
+    The length is kept: a faster record runs out of input and goes on with its own beats
+    from the first R peak, as if they followed the last one (one seam, at the same phase of a
+    cycle); a slower one shows a random window of the input.
 
     Parameters
     ----------
@@ -93,8 +94,10 @@ class HeartRateChange(BaseTransform):
         pos = np.empty((len(params["rate"]), n_times))
         for j, i in enumerate(rows_):
             peaks = r_peaks(x[i], sfreq)
-            pos[j] = beat_positions(peaks / sfreq, n_times, sfreq, float(params["rate"][j]),
-                                    float(params["offset_s"][j]), self.qrs_s, self.qtc_s)
+            pos[j] = continue_beats(
+                beat_positions(peaks / sfreq, n_times, sfreq, float(params["rate"][j]),
+                               float(params["offset_s"][j]), self.qrs_s, self.qtc_s),
+                peaks, n_times)
         return resample_rows(x, pos, rows)
 
 
@@ -149,3 +152,23 @@ def beat_positions(peaks_s, n_times, sfreq, rate, offset_s, qrs_s, qtc_s):
     knots_in = offset_s + np.concatenate([[0.0], np.cumsum(seg_in)])
     knots_out = np.concatenate([[0.0], np.cumsum(seg_out)])
     return np.interp(np.arange(n_times) / sfreq, knots_out, knots_in) * sfreq
+
+
+def continue_beats(pos, peaks, n_times):
+    """Positions ``pos`` past the last sample go on with the beats after the first R peak
+    (``peaks``, sample indices); in place.
+
+    A faster record runs out of input; reading on from the first R peak as if it followed
+    the last one keeps the rhythm going (the seam falls at the same phase of a cycle)
+    instead of a flat hold. Without two R peaks the record itself is repeated.
+    """
+    end = n_times - 1
+    past = pos > end
+    if not past.any():
+        return pos
+    if len(peaks) >= 2:
+        first, last = peaks[0], peaks[-1]
+        pos[past] = first + np.mod(pos[past] - last, last - first)
+    else:
+        pos[past] = np.mod(pos[past] - end, end)
+    return pos

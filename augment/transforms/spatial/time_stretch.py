@@ -14,7 +14,8 @@ class TimeStretch(BaseTimeMapTransform):
     Output sample ``t`` reads the input at ``offset + t * rate`` (linear interpolation),
     with ``rate = 1 + pct/100``: ``rate > 1`` compresses (faster), ``rate < 1`` stretches.
     The length is kept: a stretched record shows a random window of the input; a
-    compressed one holds its last sample over the final ``1 - 1/rate`` of the record.
+    compressed one runs out of input after ``1/rate`` of the record and goes on from the
+    record's start (one seam, as a :class:`TimeShift` roll makes).
 
     Parameters
     ----------
@@ -77,7 +78,7 @@ class TimeStretch(BaseTimeMapTransform):
             c1 = min(c0 + len(pos), len(rate))
             p = np.multiply(t, rate[c0:c1, None], out=pos[:c1 - c0])
             p += offset[c0:c1, None]
-            np.clip(p, 0.0, n_times - 1, out=p)
+            _wrap(p, n_times)
             i0 = np.minimum(p.astype(np.int32), n_times - 2)
             p -= i0
             w = p.astype(np.float32)
@@ -90,4 +91,15 @@ def _positions(params, n_times, sfreq):
     """``(n, T)`` float64 input positions read by each output sample."""
     rate = np.asarray(params["rate"], dtype=np.float64)[:, None]
     offset = np.asarray(params["offset_s"], dtype=np.float64)[:, None] * sfreq
-    return offset + np.arange(n_times, dtype=np.float64)[None, :] * rate
+    return _wrap(offset + np.arange(n_times, dtype=np.float64)[None, :] * rate, n_times)
+
+
+def _wrap(pos, n_times):
+    """Positions past the last sample go on from the first one (in place; rate <= 2).
+
+    A compressed record runs out of input: it continues from the record's start, one seam
+    as :class:`TimeShift`'s roll makes, instead of a flat hold that no device records.
+    """
+    end = n_times - 1
+    pos[pos > end] -= end
+    return pos
