@@ -136,13 +136,15 @@ class ShardJob:
                                              classes=self.label_map.classes)
                 writer.close()
                 writer = None
-        finally:
+            atomic_write_text(stem.with_suffix(".csv"), _rows_to_csv(rows))
+            atomic_write_text(stem.with_suffix(".json"), json.dumps(
+                {"shard": shard, "n_records": len(infos), "n_samples": len(rows),
+                 "skipped": [{"record": r, "reason": why} for r, why in skipped]}, indent=1))
+        except BaseException:  # Ctrl-C included: no shard file may look complete without its .json
             if writer is not None:
                 writer.abort()
-        atomic_write_text(stem.with_suffix(".csv"), _rows_to_csv(rows))
-        atomic_write_text(stem.with_suffix(".json"), json.dumps(
-            {"shard": shard, "n_records": len(infos), "n_samples": len(rows),
-             "skipped": [{"record": r, "reason": why} for r, why in skipped]}, indent=1))
+            clean_partial(self.out, shard)
+            raise
         cpu["write"] += clock() - t0
         return n_done, skipped
 
