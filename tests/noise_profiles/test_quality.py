@@ -46,7 +46,7 @@ def test_bars_on_real_wearable_recording(shared_data):
     test = make_raw(x[:, h:], 500.0, "arm_movement")
     s = validate(fit(train), test, random_state=0).summary["arm_movement"]
     base = validate(ARBaseline().fit(train), test, random_state=0).summary["arm_movement"]
-    assert s["lsd_db"] <= 1.5 * 2      # 30 s per half: Welch noise alone is ~1 dB here
+    assert s["lsd_db"] <= 1.5  # the bar: LSD on 1/6-octave bands (metrics.smooth_octaves)
     assert s["lsd_db"] < base["lsd_db"]
     assert s["kurtosis_rel_error"] <= 0.5
     assert np.isfinite(s["auc"])
