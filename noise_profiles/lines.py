@@ -7,6 +7,8 @@ steady window-to-window power, a narrow Gaussian band has kurtosis 3 and Rayleig
 fluctuating power, which a classifier spots at once. So narrow peaks that stand clearly
 above the local background are cut out of the CSD (like the mains line) and synthesized
 as sinusoids whose frequency wanders slowly by just enough to give the measured line width.
+The mains line's level wanders too (the body's coupling changes): its relative amplitude
+spectrum is measured by complex demodulation and re-drawn (:func:`fit_level_psd`).
 """
 
 from __future__ import annotations
@@ -200,3 +202,89 @@ def removal_response(freqs, sfreq, mains_hz, freqs_hz, widths_hz):
         _, h = scipy.signal.freqz(b, a, worN=np.asarray(freqs, float), fs=sfreq)
         g *= np.abs(h) ** 4
     return g
+
+
+# -- mains level wander ------------------------------------------------------------------------
+#: the mains line's relative amplitude is read (complex demodulation) at this rate...
+LEVEL_SFREQ = 4.0
+#: ...and its spectrum kept on ``rfftfreq(LEVEL_NFFT, 1 / LEVEL_SFREQ)`` (64-s frames)
+LEVEL_NFFT = 256
+N_LEVEL_FREQS = LEVEL_NFFT // 2 + 1
+LEVEL_LOWPASS_HZ = 0.8      # inside powerline.HALF_WIDTH_HZ: the demodulated line only
+LEVEL_REF_OFFSET_HZ = 2.5   # the background is read this far off the line (its ring)
+MIN_LEVEL_S = 60.0
+
+
+def fit_level_psd(segments, sfreq, harmonics_hz, amplitudes):
+    """Spectrum (1/Hz, on the :data:`LEVEL_NFFT` grid) of the mains line's relative
+    amplitude ``m(t) - 1``.
+
+    A body's capacitive coupling to the mains changes as it moves, so the line's level
+    wanders slowly; a constant sinusoid gives every window the same line power, which a
+    classifier spots when the line dominates a band. The strongest harmonic is demodulated
+    (projected on its recorded channel pattern, low-passed, decimated); the background's
+    share (the same demodulation :data:`LEVEL_REF_OFFSET_HZ` off the line, in-phase part)
+    is subtracted. Zeros when there is no line or under :data:`MIN_LEVEL_S` of data.
+    """
+    out = np.zeros(N_LEVEL_FREQS)
+    if len(harmonics_hz) == 0:
+        return out
+    a = np.asarray(amplitudes)
+    k = int(np.argmax(np.sum(np.abs(a) ** 2, axis=1)))
+    fh, pattern = float(harmonics_hz[k]), a[k]
+    norm = 0.5 * np.sum(np.abs(pattern) ** 2)
+    step = max(int(round(sfreq / LEVEL_SFREQ)), 1)
+    fs_d = sfreq / step
+    nper = int(round(LEVEL_NFFT * fs_d / LEVEL_SFREQ))
+    if fh + LEVEL_REF_OFFSET_HZ + LEVEL_LOWPASS_HZ >= sfreq / 2:
+        return out
+    sos = scipy.signal.butter(4, LEVEL_LOWPASS_HZ, fs=sfreq, output="sos")
+    levels, refs = [], []
+    for seg in segments:
+        if seg.shape[1] < nper * step:
+            continue
+        t = np.arange(seg.shape[1]) / sfreq
+        proj = np.conj(pattern) @ seg
+        pair = []
+        for f in (fh, fh + LEVEL_REF_OFFSET_HZ):
+            z = proj * np.exp(-2j * np.pi * f * t)
+            z = scipy.signal.sosfiltfilt(sos, z.real) + 1j * scipy.signal.sosfiltfilt(sos, z.imag)
+            pair.append(z[::step] / norm)
+        levels.append(np.abs(pair[0]))
+        refs.append(pair[1].real)
+    if sum(len(x) for x in levels) * step / sfreq < MIN_LEVEL_S:
+        return out
+    mean = float(np.mean(np.concatenate(levels)))
+    if not mean > 0:
+        return out
+    psd = np.zeros((2, nper // 2 + 1))
+    for lv, rf in zip(levels, refs):
+        w = len(lv) / sum(len(x) for x in levels)
+        for i, y in enumerate((lv / mean - 1.0, rf / mean)):
+            f, p = scipy.signal.welch(y, fs_d, nperseg=nper)
+            psd[i] += w * p
+    excess = np.clip(psd[0] - psd[1], 0.0, None)
+    grid = np.fft.rfftfreq(LEVEL_NFFT, 1.0 / LEVEL_SFREQ)
+    out = np.interp(grid, f, excess)
+    out[grid > LEVEL_LOWPASS_HZ] = 0.0
+    return out
+
+
+def level(psd, n_times, sfreq, rng):
+    """Relative mains level ``m(t)`` (n_times,) with the spectrum ``psd`` of
+    :func:`fit_level_psd` and ``E[m^2] = 1`` (the line's measured power is kept); ones
+    when ``psd`` is all zero."""
+    psd = np.asarray(psd, float)
+    n = int(n_times)
+    if not np.any(psd > 0):
+        return np.ones(n)
+    n_d = int(np.ceil(n / sfreq * LEVEL_SFREQ)) + 2
+    nfft = max(int(2 ** np.ceil(np.log2(n_d + LEVEL_NFFT))), LEVEL_NFFT)
+    f = np.fft.rfftfreq(nfft, 1.0 / LEVEL_SFREQ)
+    grid = np.fft.rfftfreq(LEVEL_NFFT, 1.0 / LEVEL_SFREQ)
+    # white noise of unit variance through sqrt(PSD * fs / 2): a process with PSD ``psd``
+    amp = np.sqrt(np.interp(f, grid, psd) * LEVEL_SFREQ / 2)
+    z = np.fft.irfft(np.fft.rfft(rng.standard_normal(nfft)) * amp, nfft)[:n_d]
+    var = float(np.sum(psd[1:]) * (grid[1] - grid[0]))
+    m = 1.0 + np.interp(np.arange(n) / sfreq, np.arange(n_d) / LEVEL_SFREQ, z)
+    return m / np.sqrt(1.0 + var)

@@ -163,6 +163,7 @@ class NoiseProfile(BaseEstimator):
             rms_v=np.sqrt(np.mean([np.mean(s ** 2, axis=1) for s in clean], axis=0)),
             duration_s=duration_s, n_frames=n_frames, line_freq_hz=float(line_hz or 0.0),
             line_harmonics_hz=harmonics, line_amplitudes=amps,
+            line_level_psd=lines.fit_level_psd(clean, sfreq, harmonics, amps),
             qp_freqs_hz=qp_f, qp_widths_hz=qp_w, qp_amplitudes=qp_a, qp_family=qp_fam,
             qp_harmonic=qp_h,
             event_rate_per_s=len(found) / duration_s,
@@ -314,8 +315,11 @@ class NoiseProfile(BaseEstimator):
             x = parts[0] + sum(g[b] * parts[b + 1] for b in range(len(bands)))
         else:
             x, _ = spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng, cache=per_length)
-        x += powerline.synthesize(state["line_freq_hz"], state["line_harmonics_hz"],
-                                  state["line_amplitudes"], n_times, sfreq, rng)
+        mains = powerline.synthesize(state["line_freq_hz"], state["line_harmonics_hz"],
+                                     state["line_amplitudes"], n_times, sfreq, rng)
+        if "line_level_psd" in state:       # the line's level wanders (schema /4)
+            mains *= lines.level(state["line_level_psd"], n_times, sfreq, rng)[None, :]
+        x += mains
         x += lines.synthesize(state["qp_freqs_hz"], state["qp_widths_hz"],
                               state["qp_amplitudes"], n_times, sfreq, rng,
                               state["qp_family"], state["qp_harmonic"])

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from noise_profiles import envelope, regimes
+from noise_profiles import envelope, lines, regimes
 from shirtecg_common.config import check_keys, dump_yaml, load_yaml
 from shirtecg_common.errors import ConfigError
 
-SCHEMA = "shirtecg-noise-profile/3"
+SCHEMA = "shirtecg-noise-profile/4"
 #: older schemas still read: /1 has no regimes (loaded with the regime model off), /2 no
-#: recorded burst table (bursts then draw their dwell from the quantiles, gain 1)
-OLD_SCHEMAS = ("shirtecg-noise-profile/1", "shirtecg-noise-profile/2")
+#: recorded burst table (bursts then draw their dwell from the quantiles, gain 1), /3 no
+#: mains level wander (the line then keeps a constant level)
+OLD_SCHEMAS = ("shirtecg-noise-profile/1", "shirtecg-noise-profile/2",
+               "shirtecg-noise-profile/3")
 SEP = "::"
 TOP_KEYS = ("schema", "params", "sfreq", "units", "channels", "provenance", "arrays",
             "content_hash", "activities")
@@ -37,12 +39,15 @@ COMMON_ARRAYS = {
     "env_sigma_ln": (envelope.N_BANDS,), "env_natural_sigma_ln": (envelope.N_BANDS,),
     "regime_dwell_s": (2, regimes.N_DWELL_QUANTILES), "regime_freqs": ("G",),
     "regime_csd": (2, "G", "C", "C"), "regime_bursts": ("B", 7),
+    "line_level_psd": (lines.N_LEVEL_FREQS,),
 }
 #: fields added by schema /2 (absent from /1 files)
 V2_ARRAYS = ("regime_dwell_s", "regime_freqs", "regime_csd")
 V2_SCALARS = ("regime_enabled", "regime_fraction")
 #: fields added by schema /3
 V3_ARRAYS = ("regime_bursts",)
+#: fields added by schema /4
+V4_ARRAYS = ("line_level_psd",)
 MODEL_ARRAYS = {
     "spectral": {"freqs": ("F",), "csd": ("F", "C", "C")},
     "var": {"var_coefs_high": ("P", "C", "C"), "var_sigma_high": ("C", "C"),
@@ -150,7 +155,8 @@ def load_profile(path):
             state[key] = float(value)
         sizes = {"C": n_ch}
         for key, shape in {**COMMON_ARRAYS, **MODEL_ARRAYS[model]}.items():
-            if not ((version < 2 and key in V2_ARRAYS) or (version < 3 and key in V3_ARRAYS)):
+            if not ((version < 2 and key in V2_ARRAYS) or (version < 3 and key in V3_ARRAYS)
+                    or (version < 4 and key in V4_ARRAYS)):
                 state[key] = _check_array(arrays, npz, act, key, shape, sizes)
         if version < 2:
             state.update(regimes.disabled(n_ch))

@@ -52,3 +52,30 @@ def test_feature_group_auc_names_the_giveaway():
     assert out["all"] > 0.8 and out["kurtosis"][1] > 0.8
     assert out["kurtosis"][0] < out["all"]
     assert out["kurtosis"][1] > out["power 5-15 Hz"][1] + 0.1
+
+
+def _mains(seconds, seed, depth):
+    """A 50-Hz line (three channels) whose level wanders by ``depth`` RMS, plus white noise."""
+    fs, rng = 500.0, np.random.default_rng(seed)
+    n = int(seconds * fs)
+    sos = scipy.signal.butter(1, 0.1, fs=fs, output="sos")
+    s = scipy.signal.sosfilt(sos, rng.standard_normal(n + 20000))[20000:]
+    a = np.array([1.0, 0.5 + 0.5j, -0.7]) * 8e-6
+    t = np.arange(n) / fs
+    x = np.real(a[:, None] * np.exp(2j * np.pi * 50.0 * t)) * (1 + depth * s / s.std())
+    return x + 3e-6 * rng.standard_normal((3, n)), a, fs
+
+
+def test_mains_level_wander_is_measured_and_drawn():
+    grid = np.fft.rfftfreq(lines.LEVEL_NFFT, 1.0 / lines.LEVEL_SFREQ)
+    x, a, fs = _mains(300, 0, 0.2)
+    psd = lines.fit_level_psd([x], fs, np.array([50.0]), a[None])
+    var = np.sum(psd[1:]) * grid[1]
+    assert 0.7 * 0.04 < var < 1.2 * 0.04            # the 0.2 RMS wander (0.8-Hz low-pass)
+    m = lines.level(psd, int(600 * fs), fs, np.random.default_rng(1))
+    assert abs(np.mean(m ** 2) - 1) < 0.05 and 0.14 < np.std(m) < 0.25
+    # a steady line: the background's share is taken out, next to no wander is left
+    x, a, fs = _mains(300, 1, 0.0)
+    steady = lines.fit_level_psd([x], fs, np.array([50.0]), a[None])
+    assert np.sum(steady[1:]) * grid[1] < 0.1 * var
+    assert np.all(lines.level(np.zeros_like(psd), 10, fs, np.random.default_rng(0)) == 1)

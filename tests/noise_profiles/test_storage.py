@@ -131,3 +131,19 @@ def test_pickle_round_trip_without_cache(walking_profile):
     assert "_cache" not in vars(back) or not back._cache
     np.testing.assert_array_equal(back.sample(700, SFREQ, random_state=2),
                                   prof.sample(700, SFREQ, random_state=2))
+
+
+def test_schema_3_loads_with_a_steady_mains_level(saved, tmp_path):
+    prof, path = saved
+    doc = yaml.safe_load(path.read_text())
+    doc["schema"] = "shirtecg-noise-profile/3"
+    with np.load(path.with_suffix(".npz")) as f:
+        arrays = {k: f[k] for k in f.files if "::line_level_psd" not in k}
+    old = tmp_path / "v3.yaml"
+    np.savez(old.with_suffix(".npz"), **arrays)
+    doc["arrays"] = "v3.npz"
+    old.write_text(yaml.safe_dump(doc))
+    back = load_profile(old)
+    assert all("line_level_psd" not in st for st in back.models_.values())
+    y = back.sample(800, SFREQ, random_state=3)
+    assert y.shape == prof.sample(800, SFREQ, random_state=3).shape and np.all(np.isfinite(y))
