@@ -53,6 +53,7 @@ QUIET_WEIGHT = 1e-3       # a quiet frame's mean fitted burst weight is at most 
 BURST_WEIGHT = 0.25       # a burst frame's at least this
 N_DWELL_QUANTILES = 33
 EXCESS = 2                # burst CSD minus quiet CSD (what a burst adds)
+DECONV_STEPS = 40         # Richardson-Lucy steps undoing the quiet frames' leakage
 
 
 def disabled(n_ch):
@@ -306,10 +307,11 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames, response=None):
         gain = gain * response
     seen = frame_expectation(freqs, full * gain[:, None], sfreq, lengths[QUIET])
     # on the frames' coarse grid and back, as the quiet CSD was
-    seen = np.stack([np.interp(freqs, grid[QUIET], np.interp(grid[QUIET], freqs, c))
-                     for c in seen.T], axis=1)
+    seen = _coarse(freqs, grid[QUIET], seen)
     diag = [np.maximum(np.real(np.einsum("fii->fi", c)), 1e-300) for c in per]
-    d_q = np.clip(np.sqrt(full / np.maximum(seen, 1e-300)), 0.01, 100.0)
+    q = _deconvolve(freqs, diag[QUIET] * full / np.maximum(seen, 1e-300), diag[QUIET], full,
+                    gain, sfreq, lengths[QUIET], grid[QUIET])
+    d_q = np.clip(np.sqrt(q / diag[QUIET]), 0.01, 100.0)
     quiet = per[QUIET] * d_q[:, :, None] * d_q[:, None, :]
     rest = full - d_q ** 2 * diag[QUIET]
     share = np.where(freqs < DETECT_LO_HZ, burst_share[1], burst_share[0])[:, None]
@@ -319,6 +321,28 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames, response=None):
     return dict(regime_enabled=1, regime_fraction=float(fraction), regime_dwell_s=dwell,
                 regime_bursts=table, regime_freqs=freqs,
                 regime_csd=np.stack([quiet, quiet + excess])), labels
+
+
+def _coarse(freqs, grid, psd):
+    """``psd`` (F, C) on the frames' coarse ``grid`` and back (as the regime CSDs were)."""
+    return np.stack([np.interp(freqs, grid, np.interp(grid, freqs, c)) for c in psd.T], axis=1)
+
+
+def _deconvolve(freqs, start, measured, full, gain, sfreq, frame_s, grid):
+    """Quiet PSD (F, C) whose short-frame Welch expectation (after the filters ``gain``)
+    is the ``measured`` one: Richardson-Lucy steps from ``start``, at most ``full``.
+
+    A short frame's spectral window is wide (0.9-s Hann: about ±2 Hz); where the quiet
+    spectrum falls steeply (the motion band's low edge) its frames read the leakage of
+    the louder neighbouring bins, and rescaling by what the same frames would read on the
+    full spectrum (``start``) does not cancel it: quiet windows came out up to 2.5x too
+    loud in 1-4 Hz (arm movement)."""
+    q = np.minimum(start, full)
+    for _ in range(DECONV_STEPS):
+        seen = _coarse(freqs, grid, frame_expectation(freqs, q * gain[:, None], sfreq, frame_s))
+        ratio = np.clip(measured / np.maximum(seen, 1e-300), 0.5, 2.0)
+        q = np.minimum(q * ratio, full)
+    return np.maximum(q, 1e-300)
 
 
 def excess_csd(regime_csd):
