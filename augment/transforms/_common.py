@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from shirtecg_common.validation import check_range
+from shirtecg_common.validation import check_option, check_range
 
 
 def uniform(rngs, low, high, size=None) -> np.ndarray:
@@ -27,6 +27,30 @@ def signed_uniform(rngs, low, high, size=None) -> np.ndarray:
         rng.random(out=row)
     mag = low + (high - low) * u[:, :k]
     return np.where(u[:, k:] < 0.5, -mag, mag).reshape((len(rngs),) + shape)
+
+
+#: ``direction`` of the transforms that change the playback or heart rate.
+RATE_DIRECTIONS = ("both", "faster", "slower")
+
+
+def check_rate_range(owner, name_min, vmin, name_max, vmax, direction):
+    """Validate ``direction`` and a ``|rate − 1|`` range in percent: up to 100 % when only
+    speeding up (rate 2), else 50 % (slowing by more would read under half a record)."""
+    check_option(f"{type(owner).__name__}: direction", direction, RATE_DIRECTIONS)
+    upper = 100.0 if direction == "faster" else 50.0
+    check_pair(owner, name_min, vmin, name_max, vmax, lower=0.0, upper=upper)
+
+
+def draw_rates(rngs, low_pct, high_pct, direction, n_times, sfreq) -> dict:
+    """Per record: ``rate = 1 ± pct/100`` and ``offset_s``, the start of the input window a
+    slower record reads (uniform over the input it leaves unused; 0 for a faster one)."""
+    pct = signed_uniform(rngs, low_pct, high_pct)
+    if direction != "both":  # same draws as "both", only the sign is fixed
+        pct = np.abs(pct) * (1.0 if direction == "faster" else -1.0)
+    rate = 1.0 + pct / 100.0
+    span = (n_times - 1) * np.clip(1.0 - rate, 0.0, None)
+    frac = np.array([rng.random() for rng in rngs])
+    return {"rate": rate, "offset_s": frac * span / sfreq}
 
 
 def distinct_choice(rng, values, size):

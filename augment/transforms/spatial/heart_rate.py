@@ -8,8 +8,7 @@ import numpy as np
 from scipy import signal
 
 from augment.base import BaseTransform
-from augment.transforms._common import check_pair, resample_rows, signed_uniform
-from shirtecg_common.validation import check_option
+from augment.transforms._common import check_rate_range, draw_rates, resample_rows
 
 
 class HeartRateChange(BaseTransform):
@@ -54,8 +53,6 @@ class HeartRateChange(BaseTransform):
     the signal, not on the draw).
     """
 
-    _DIRECTIONS = ("both", "faster", "slower")
-
     def __init__(self, min_change_pct=5.0, max_change_pct=20.0, direction="faster", qrs_s=0.1,
                  qtc_s=0.42, p=0.5):
         super().__init__(p=p)
@@ -66,10 +63,8 @@ class HeartRateChange(BaseTransform):
         self.qtc_s = qtc_s
 
     def _validate_params(self, sfreq):
-        check_option(f"{type(self).__name__}: direction", self.direction, self._DIRECTIONS)
-        upper = 100.0 if self.direction == "faster" else 50.0
-        check_pair(self, "min_change_pct", self.min_change_pct, "max_change_pct",
-                   self.max_change_pct, lower=0.0, upper=upper)
+        check_rate_range(self, "min_change_pct", self.min_change_pct, "max_change_pct",
+                         self.max_change_pct, self.direction)
         for name, lo, hi in (("qrs_s", 0.02, 0.2), ("qtc_s", 0.2, 0.6)):
             v = getattr(self, name)
             if not isinstance(v, numbers.Real) or isinstance(v, bool) or not lo <= v <= hi:
@@ -80,13 +75,8 @@ class HeartRateChange(BaseTransform):
     randomize_reads_signal = False  # the draw needs only the shape; R peaks are found in apply
 
     def randomize_parameters(self, x, sfreq, rngs):
-        pct = signed_uniform(rngs, self.min_change_pct, self.max_change_pct)
-        if self.direction != "both":
-            pct = np.abs(pct) * (1.0 if self.direction == "faster" else -1.0)
-        rate = 1.0 + pct / 100.0
-        span = (x.shape[-1] - 1) * np.clip(1.0 - rate, 0.0, None)  # unused input, slower only
-        frac = np.array([rng.random() for rng in rngs])
-        return {"rate": rate, "offset_s": frac * span / sfreq}
+        return draw_rates(rngs, self.min_change_pct, self.max_change_pct, self.direction,
+                          x.shape[-1], sfreq)
 
     def apply(self, x, sfreq, params, rows=None):
         rows_ = range(len(x)) if rows is None else rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.transforms._common import check_pair, resample_rows, signed_uniform
+from augment.transforms._common import check_rate_range, draw_rates, resample_rows
 from augment.transforms._time_maps import BaseTimeMapTransform
 
 
@@ -34,8 +34,6 @@ class TimeStretch(BaseTimeMapTransform):
     Drawn per record: ``rate`` and ``offset_s`` (start of the window read).
     """
 
-    _DIRECTIONS = ("both", "faster", "slower")
-
     def __init__(self, min_stretch_pct=5.0, max_stretch_pct=10.0, direction="both", p=0.5):
         super().__init__(p=p)
         self.min_stretch_pct = min_stretch_pct
@@ -43,22 +41,12 @@ class TimeStretch(BaseTimeMapTransform):
         self.direction = direction
 
     def _validate_params(self, sfreq):
-        if self.direction not in self._DIRECTIONS:
-            raise ValueError(f"TimeStretch: direction must be one of {list(self._DIRECTIONS)}, "
-                             f"got {self.direction!r}")
-        # Slowing by more than 50 % would read under half a record; compressing may go to 2x.
-        upper = 100.0 if self.direction == "faster" else 50.0
-        check_pair(self, "min_stretch_pct", self.min_stretch_pct, "max_stretch_pct",
-                   self.max_stretch_pct, lower=0.0, upper=upper)
+        check_rate_range(self, "min_stretch_pct", self.min_stretch_pct, "max_stretch_pct",
+                         self.max_stretch_pct, self.direction)
 
     def randomize_parameters(self, x, sfreq, rngs):
-        pct = signed_uniform(rngs, self.min_stretch_pct, self.max_stretch_pct)
-        if self.direction != "both":  # same draws as "both", only the sign is fixed
-            pct = np.abs(pct) * (1.0 if self.direction == "faster" else -1.0)
-        rate = 1.0 + pct / 100.0
-        span = (x.shape[-1] - 1) * np.clip(1.0 - rate, 0.0, None)  # unused input, stretch only
-        frac = np.array([rng.random() for rng in rngs])
-        return {"rate": rate, "offset_s": frac * span / sfreq}
+        return draw_rates(rngs, self.min_stretch_pct, self.max_stretch_pct, self.direction,
+                          x.shape[-1], sfreq)
 
     def apply(self, x, sfreq, params, rows=None):
         return resample_rows(x, _positions(params, x.shape[-1], sfreq), rows)
