@@ -10,6 +10,8 @@ import yaml
 from noise_profiles import fit, load_profile, regimes
 from noise_profiles.sessions import make_raw
 
+from np_sessions import older_schema_copy
+
 FS = 250.0
 
 
@@ -97,29 +99,17 @@ def test_regimes_saved_and_schemas_1_2_still_load(bursty_profile, tmp_path):
     np.testing.assert_array_equal(back.sample(700, FS, random_state=3),
                                   prof.sample(700, FS, random_state=3))
     # a schema /1 file (written before regimes existed) loads with the regime model off
-    doc = yaml.safe_load(path.read_text())
-    doc["schema"] = "shirtecg-noise-profile/1"
-    for scalars in doc["activities"].values():
-        del scalars["regime_enabled"], scalars["regime_fraction"]
-    del doc["params"]["regimes"]
-    with np.load(path.with_suffix(".npz")) as f:
-        arrays = {k: f[k] for k in f.files if "::regime_" not in k}
-    old = tmp_path / "old.yaml"
-    np.savez(old.with_suffix(".npz"), **arrays)
-    doc["arrays"] = "old.npz"
-    old.write_text(yaml.safe_dump(doc))
+    def drop_regimes(doc):
+        for scalars in doc["activities"].values():
+            del scalars["regime_enabled"], scalars["regime_fraction"]
+        del doc["params"]["regimes"]
+
+    old = older_schema_copy(path, tmp_path / "old.yaml", 1, "::regime_", edit=drop_regimes)
     st = load_profile(old).models_["arm_movement"]
     assert st["regime_enabled"] == 0
     assert load_profile(old).sample(300, FS, random_state=0).shape == (3, 300)
     # a schema /2 file (no burst table) keeps its regimes, cross-faded, bursts of gain 1
-    doc = yaml.safe_load(path.read_text())
-    doc["schema"] = "shirtecg-noise-profile/2"
-    with np.load(path.with_suffix(".npz")) as f:
-        arrays = {k: f[k] for k in f.files if "::regime_bursts" not in k}
-    v2 = tmp_path / "v2.yaml"
-    np.savez(v2.with_suffix(".npz"), **arrays)
-    doc["arrays"] = "v2.npz"
-    v2.write_text(yaml.safe_dump(doc))
+    v2 = older_schema_copy(path, tmp_path / "v2.yaml", 2, "::regime_bursts")
     back = load_profile(v2)
     st = back.models_["arm_movement"]
     assert st["regime_enabled"] == 1 and st["regime_bursts"].shape == (0, 7)

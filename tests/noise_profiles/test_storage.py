@@ -11,7 +11,7 @@ import yaml
 from noise_profiles import load_profile
 from shirtecg_common.errors import ConfigError
 
-from np_sessions import SFREQ
+from np_sessions import SFREQ, older_schema_copy
 
 
 @pytest.fixture()
@@ -135,14 +135,7 @@ def test_pickle_round_trip_without_cache(walking_profile):
 
 def test_schema_3_loads_with_a_steady_mains_level(saved, tmp_path):
     prof, path = saved
-    doc = yaml.safe_load(path.read_text())
-    doc["schema"] = "shirtecg-noise-profile/3"
-    with np.load(path.with_suffix(".npz")) as f:
-        arrays = {k: f[k] for k in f.files if "::line_level_psd" not in k}
-    old = tmp_path / "v3.yaml"
-    np.savez(old.with_suffix(".npz"), **arrays)
-    doc["arrays"] = "v3.npz"
-    old.write_text(yaml.safe_dump(doc))
+    old = older_schema_copy(path, tmp_path / "v3.yaml", 3, "::line_level_psd")
     back = load_profile(old)
     assert all("line_level_psd" not in st for st in back.models_.values())
     y = back.sample(800, SFREQ, random_state=3)
