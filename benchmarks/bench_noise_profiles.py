@@ -7,9 +7,11 @@ fitted on the first half and validated on the second. Sources: emulator-like ses
 activity (``acquisition.activity_noise`` when present, else ``noise_profiles.simulate``),
 the real wearable AD8232 recordings (dry 02 / textile 03 × walk / run / arm, after
 ``noise_from_ecg``) and the NSTDB 10-s excerpts (5 s per half: too short for low bands).
-Then: fit time for 30 min × 8 ch × 500 Hz and records/s sampled from a bank.
+Every metric is averaged over validation seeds; a last table says, metric by metric, whether
+the spectral profile meets a target wherever the two recorded halves meet it. Then: fit time
+for 30 min × 8 ch × 500 Hz and records/s sampled from a bank.
 
-``python benchmarks/run.py noise_profiles [-- --quick]``
+``python benchmarks/run.py noise_profiles [-- --quick] [-- --sessions 7,21,33]``
 """
 
 from __future__ import annotations
@@ -35,17 +37,18 @@ def _emulator(activity, n_ch, n, sfreq, seed):
     return np.asarray(synthesize(activity, n_ch, n, sfreq, seed), float), "acquisition"
 
 
-def _sources(quick):
+def _sources(quick, sessions=(7,)):
     from noise_profiles import noise_from_ecg
     from noise_profiles.recordings import read_recording
 
     seconds = 120 if quick else 600
-    for act in ("rest", "sitting", "walking", "arm_movement"):
-        try:
-            x, origin = _emulator(act, 8, int(seconds * 500), 500.0, 7)
-        except (KeyError, ValueError):
-            continue
-        yield f"emulator ({origin}) {act}", act, x, 500.0
+    for session in sessions:
+        for act in ("rest", "sitting", "walking", "arm_movement"):
+            try:
+                x, origin = _emulator(act, 8, int(seconds * 500), 500.0, session)
+            except (KeyError, ValueError):
+                continue
+            yield f"emulator ({origin}) {act} s{session}", act, x, 500.0
     wear = DATA / "wearable_motion_artifacts"
     for subject in ("01", "03"):
         for elec, name in (("02", "dry"), ("03", "textile")):
@@ -67,61 +70,110 @@ def _sources(quick):
             yield f"NSTDB {rec[:2]}", rec[:2], volts, 360.0
 
 
-def _realism(quick):
+_METRICS = (("lsd_db", "LSD"), ("coherence_error", "coherence error"),
+            ("kurtosis_rel_error", "kurtosis error"), ("auc", "AUC"))
+_MODELS = ("recorded 1st half (floor)", "spectral", "spectral, no regimes", "var", "white",
+           "AR(12)")
+
+
+def _realism(quick, sessions=(7,)):
     from noise_profiles import fit, validate
     from noise_profiles.baselines import ARBaseline, WhiteNoiseBaseline
     from noise_profiles.sessions import make_raw
 
+    n_seeds = 2 if quick else 4
     print("Fit on the first half, validated on the held-out second half. The first row of each "
           "source compares the two recorded halves: the floor set by the recording's own "
-          "non-stationarity.\n")
+          f"non-stationarity. Every metric is the mean over validation seeds 0-{n_seeds - 1} "
+          "(synthesis and the classifier's fold draws change; the fitted model does not): one "
+          "seed's AUC moves by about ±0.04 on the 300-s emulator halves and ±0.1 on the 30-s "
+          "wearable halves. The AUC range over the seeds is in brackets; 'passes' judges "
+          "the means.\n")
     print("| source | model | LSD dB | coh err | kurt err | AUC | passes |")
     print("|---|---|---|---|---|---|---|")
-    results, spread = [], []
-    for label, act, x, sfreq in _sources(quick):
+    results = []
+    for label, act, x, sfreq in _sources(quick, sessions):
         h = x.shape[1] // 2
         train, test = make_raw(x[:, :h], sfreq, act), make_raw(x[:, h:], sfreq, act)
+        builders = {"recorded 1st half (floor)": lambda: _RecordedHalf(train, act),
+                    "spectral": lambda: fit(train),
+                    "spectral, no regimes": lambda: fit(train, regimes=False),
+                    "var": lambda: fit(train, model="var"),
+                    "white": lambda: WhiteNoiseBaseline().fit(train),
+                    "AR(12)": lambda: ARBaseline().fit(train)}
         res = {}
-        for name, model in (("recorded 1st half (floor)", lambda: _RecordedHalf(train, act)),
-                            ("spectral", lambda: fit(train)),
-                            ("spectral, no regimes", lambda: fit(train, regimes=False)),
-                            ("var", lambda: fit(train, model="var")),
-                            ("white", lambda: WhiteNoiseBaseline().fit(train)),
-                            ("AR(12)", lambda: ARBaseline().fit(train))):
-            fitted, win = model(), min(2.0, h / sfreq / 8)
-            s = validate(fitted, test, random_state=0, window_s=win)
-            s = s.summary[act]
+        for name in _MODELS:
+            fitted, win = builders[name](), min(2.0, h / sfreq / 8)
+            runs = [validate(fitted, test, random_state=k, window_s=win).summary[act]
+                    for k in range(n_seeds)]
+            s = {key: float(np.mean([r[key] for r in runs])) for key, _ in _METRICS}
+            aucs = [r["auc"] for r in runs]
+            s["passes"] = all(_ok(key, s[key]) for key, _ in _METRICS)
             res[name] = s
             print(f"| {label} | {name} | {s['lsd_db']:.2f} | {_f(s['coherence_error'])} | "
-                  f"{100 * s['kurtosis_rel_error']:.0f} % | {_f(s['auc'])} | "
-                  f"{'yes' if s['passes'] else 'no'} |", flush=True)
-            if name == "spectral" and label.startswith("emulator"):
-                # one validation seed's AUC moves by about ±0.04: show the spread
-                aucs = [s["auc"]] + [validate(fitted, test, random_state=k, window_s=win)
-                                     .summary[act]["auc"] for k in (1, 2, 3)]
-                spread.append((label, aucs))
-        results.append(res)
-    _wins(results)
-    if spread:
-        print("\nSpectral profile, classifier AUC over validation seeds 0-3 (synthesis and "
-              "fold draws change; the fitted profile does not):\n")
-        print("| source | mean | min | max |\n|---|---|---|---|")
-        for label, aucs in spread:
-            print(f"| {label} | {np.mean(aucs):.3f} | {np.min(aucs):.3f} | {np.max(aucs):.3f} |")
+                  f"{100 * s['kurtosis_rel_error']:.0f} % | {_f(s['auc'])} "
+                  f"[{min(aucs):.2f}-{max(aucs):.2f}] | {'yes' if s['passes'] else 'no'} |",
+                  flush=True)
+        results.append((label, res))
+    _wins([r for _, r in results])
+    _reachable(results)
+
+
+def _ok(key, value):
+    """Whether one metric meets its target (n/a, e.g. coherence of one channel, does)."""
+    from noise_profiles.validation import TARGETS
+
+    return not value > TARGETS[key]
+
+
+def _reachable(results):
+    """Bars the recording's own halves meet, and whether the spectral profile meets them.
+
+    A metric the two recorded halves miss (the recording changed between them) is out of
+    reach for any model fitted on one half; the gaps worth work are the others.
+    """
+    print("\nPer metric, against the targets (LSD ≤ 1.5 dB, coherence error ≤ 0.1, kurtosis "
+          "within ±25 %, AUC ≤ 0.6): where the two recorded halves meet a target, does the "
+          "spectral profile meet it too?\n")
+    print("| source | " + " | ".join(m[1] for m in _METRICS) + " |")
+    print("|---|" + "---|" * len(_METRICS))
+    reach = met = beyond = out = 0
+    gaps = []
+    for label, res in results:
+        cells = []
+        for key, name in _METRICS:
+            floor, ours = res[_MODELS[0]][key], res["spectral"][key]
+            if not np.isfinite(floor):
+                cells.append("n/a")
+                continue
+            floor_ok, ours_ok = _ok(key, floor), _ok(key, ours)
+            if floor_ok:
+                reach += 1
+                met += ours_ok
+                cells.append("met" if ours_ok else "**missed**")
+                if not ours_ok:
+                    gaps.append(f"{label}: {name}")
+            else:
+                out += 1
+                beyond += ours_ok
+                cells.append("met (halves miss)" if ours_ok else "halves miss")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print(f"\nSpectral profile: meets {met} of the {reach} (source, metric) targets the "
+          f"recorded halves meet; of the {out} the halves miss, it still meets {beyond}.")
+    if gaps:
+        print("Missed where the halves meet it: " + "; ".join(gaps) + ".")
 
 
 def _wins(results):
     """How often each model does better than each baseline, metric by metric."""
-    metrics = (("lsd_db", "LSD"), ("coherence_error", "coherence error"),
-               ("kurtosis_rel_error", "kurtosis error"), ("auc", "AUC"))
     print("\nSources where the model is better (lower) than the baseline, per metric "
           "(coherence: multichannel sources only):\n")
-    print("| model | vs | " + " | ".join(m[1] for m in metrics) + " |")
-    print("|---|---|" + "---|" * len(metrics))
+    print("| model | vs | " + " | ".join(m[1] for m in _METRICS) + " |")
+    print("|---|---|" + "---|" * len(_METRICS))
     for ours in ("spectral", "var"):
         for base in ("white", "AR(12)"):
             cells = []
-            for key, _ in metrics:
+            for key, _ in _METRICS:
                 pairs = [(r[ours][key], r[base][key]) for r in results
                          if np.isfinite(r[ours][key]) and np.isfinite(r[base][key])]
                 cells.append(f"{sum(a < b for a, b in pairs)}/{len(pairs)}")
@@ -192,8 +244,10 @@ def main(argv=None):
     """Print the realism and speed tables (``--quick``: shorter sources)."""
     p = argparse.ArgumentParser(prog="bench_noise_profiles")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--sessions", default="7",
+                   help="emulator session seeds, comma-separated (default 7)")
     args = p.parse_args(argv)
-    _realism(args.quick)
+    _realism(args.quick, tuple(int(v) for v in args.sessions.split(",")))
     _speed(args.quick)
     return 0
 
