@@ -2,9 +2,11 @@
 
 A mixin of :class:`acquisition.recorder.Recorder` (it uses the recorder's state: ``link``,
 ``queue``, ``decoder``, ``timeline``, ``journal``, ``console``, ``timeouts``). On an unplug
-or a stall the same port URL is reopened with fast retries within the reconnect budget,
-the handshake is repeated and the decoder reset; the device's sample counter then says
-exactly how much was missed (acquisition_anchors §5.4).
+or a stall the port is reopened with fast retries within the reconnect budget, the
+handshake is repeated and the decoder reset; the device's sample counter then says exactly
+how much was missed (acquisition_anchors §5.4). When ``device.yaml`` gives USB ids, each
+retry first looks the device up among the serial ports (a replugged USB adapter often comes
+back under another name, ``/dev/ttyUSB0`` → ``/dev/ttyUSB1``) and follows it there.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ import queue
 import time
 
 from acquisition.link import Link
-from acquisition.transport import NoHandshakeError, PortError, WrongFormatError, open_port
+from acquisition.transport import (
+    NoHandshakeError,
+    PortError,
+    WrongFormatError,
+    open_port,
+    reconnect_candidates,
+    same_port,
+    usb_text,
+)
 
 # Every format gets 'b' (start) and 's' (stop): the shirt and the Cyton need them, and an
 # ASCII sketch that does not listen ignores them (one that does, starts on 'b').
@@ -30,7 +40,7 @@ class ConnectionMixin:
         self.conn += 1
         if self.conn:
             self.decoder.reset()
-        self.journal.write("connect", conn=self.conn, port=self.port_url)
+        self.journal.write("connect", conn=self.conn, port=self.port_now)
         self.link = Link(port, self.conn, self.capture, self.queue)
 
     def _close_link(self):
@@ -77,7 +87,7 @@ class ConnectionMixin:
     def _check_link_budget(self):
         """Warn when the stream cannot fit the baud rate of a real UART (8N1: 10 bits/byte)."""
         width = FRAME_BYTES.get(self.fmt)
-        if width is None or "://" in str(self.port_url):
+        if width is None or "://" in str(self.port_now):
             return
         n_ch = len(self.settings.ch_names)
         need = width(n_ch) * self.settings.sfreq * 10
@@ -92,28 +102,55 @@ class ConnectionMixin:
         if self.bytes_seen and self.decoder.stats.get("frames", 0) == 0 \
                 and self.decoder.info is None:
             raise WrongFormatError(
-                f"{self.port_url}: {self.bytes_seen} bytes arrived in {secs:g} s but none "
+                f"{self.port_now}: {self.bytes_seen} bytes arrived in {secs:g} s but none "
                 f"decode as {self.fmt}; check --format (shirt-v1, openbci-cyton, ascii) "
                 "and --baud")
         if not self.bytes_seen:
             raise NoHandshakeError(
-                f"{self.port_url}: no answer within {secs:g} s; is the device powered on "
+                f"{self.port_now}: no answer within {secs:g} s; is the device powered on "
                 "(or paired), and is this its port? (`shirtecg device list`)")
-        raise NoHandshakeError(f"{self.port_url}: device {what} within {secs:g} s; "
+        raise NoHandshakeError(f"{self.port_now}: device {what} within {secs:g} s; "
                                "check the firmware and --format")
 
+    def _reopen(self):
+        """Open the device again: at a port matching its USB ids, else at the last port."""
+        usb = (self.device or {}).get("usb")
+        try:
+            candidates = reconnect_candidates(self.port_now, usb)
+        except Exception:  # noqa: BLE001 - a failing port listing must not end the session
+            candidates = [self.port_now]
+        err = None
+        for url in candidates:
+            try:
+                port = open_port(url, baudrate=self.baud)
+            except PortError as e:
+                err = e
+                continue
+            if not same_port(url, self.port_now):
+                self.journal.write("rediscovered", old_port=self.port_now, port=url,
+                                   usb=usb)
+                self.console.say(f"device (USB {usb_text(usb)}) is back at {url}, "
+                                 f"was {self.port_now}")
+                self.port_now = url
+            return port
+        if err is None:  # its old name now belongs to another device, and it is not listed
+            raise PortError(f"{self.port_now}: another device has this port now; waiting "
+                            f"for USB {usb_text(usb)}")
+        raise err
+
     def _reconnect(self, reason) -> bool:
-        """Reopen the same port and resume; False when the budget ran out."""
+        """Reopen the port (or find the device again) and resume; False when the budget
+        ran out."""
         self.journal.write("disconnect", conn=self.conn, reason=reason,
                            sample=self.timeline.n_times)
         self._close_link()
         self._drain_queue()  # the old connection's last chunks, before the decoder resets
-        self.console.say(f"RECONNECTING to {self.port_url} ({reason})")
+        self.console.say(f"RECONNECTING to {self.port_now} ({reason})")
         deadline = time.monotonic() + self.timeouts.reconnect_s
         backoff = 0.02  # opening a missing port is cheap: retry fast, a replug is soon
         while time.monotonic() < deadline and self.stop_requested == 0:
             try:
-                port = open_port(self.port_url, baudrate=self.baud)
+                port = self._reopen()
             except PortError:
                 time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))
                 backoff = min(0.25, backoff * 2)

@@ -52,6 +52,14 @@ class Console:
         head = (f"{_mmss(n_times / sfreq)} {steps[step]['activity']} "
                 f"{_mmss((n_times - a) / sfreq)}/{_mmss((b - a) / sfreq)} "
                 f"next: {nxt} in {max(0, b - n_times) / sfreq:.0f} s")
+        self._write(head, summary, ch_names, n_times, n_placed)
+
+    def draw(self, head, summary, ch_names, timeline):
+        """Redraw the status line with a given head (free recording: activity and keys)."""
+        if self.tty:
+            self._write(head, summary, ch_names, timeline.n_times, timeline.n_placed)
+
+    def _write(self, head, summary, ch_names, n_times, n_placed):
         loss_pct = 100 * (n_times - n_placed) / max(n_times, 1)
         self.stream.write(f"\r{head} | {status_text(summary, ch_names, loss_pct)}\x1b[K")
         self.stream.flush()

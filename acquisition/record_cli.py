@@ -25,10 +25,13 @@ def add_record_parsers(sub):
         "record", help="record a labelled noise session from a serial port to NAME_raw.fif",
         description="Record a labelled device-noise session. Bytes reach disk as they arrive "
                     "(NAME.capture + NAME.journal.jsonl); an unplug or stall reconnects to the "
-                    "same port and continues the same session; Ctrl-C stops and saves.")
-    p.add_argument("--port", required=True, metavar="URL",
+                    "same device (found again by its USB ids when device.yaml gives them) "
+                    "and continues the same session; Ctrl-C stops and saves.")
+    p.add_argument("--port", metavar="URL",
                    help="device path (/dev/ttyUSB0, COM3) or any pyserial URL "
-                        "(loop://, socket://HOST:PORT, spy://PORT)")
+                        "(loop://, socket://HOST:PORT, spy://PORT); default: the port whose "
+                        "USB ids match --device's usb: (also used to find the device again "
+                        "under a new name after an unplug)")
     p.add_argument("--format", choices=FORMATS, help="stream format (default: device.yaml's)")
     p.add_argument("--baud", type=int, help="line speed (default: device.yaml's, else 921600 "
                                             "for shirt-v1, 115200 otherwise)")
@@ -37,7 +40,15 @@ def add_record_parsers(sub):
     what.add_argument("--protocol", metavar="YAML",
                       help="protocol: list of {activity, seconds, prompt} steps")
     what.add_argument("--activity", metavar="NAME", help="one activity (with --seconds)")
-    p.add_argument("--seconds", type=float, help="duration of --activity")
+    what.add_argument("--free", action="store_true",
+                      help="free recording: mark activities with keys while recording "
+                           "(s sitting, w walking, a arm_movement, r rest, space ends the "
+                           "activity, q stops); from a terminal key by key, else one per line")
+    p.add_argument("--seconds", type=float,
+                   help="duration of --activity; with --free, stop after this long")
+    p.add_argument("--keys", metavar="K=ACT,...",
+                   help="with --free: the activity keys instead of the default "
+                        "s=sitting,w=walking,a=arm_movement,r=rest")
     p.add_argument("--out", required=True, metavar="DIR", help="session folder")
     p.add_argument("--name", help="session name (default noise-YYYYmmddTHHMMSS, UTC)")
     p.add_argument("--export", choices=("edf", "bdf"), help="also write NAME.edf / NAME.bdf")
@@ -75,6 +86,7 @@ def add_device_list_parser(device_sub):
 
 def record_command(args) -> int:
     """``shirtecg record``."""
+    from acquisition.activity_keys import DEFAULT_KEY_MAP, parse_key_map
     from acquisition.protocol import load_protocol, make_step
     from acquisition.recorder import Recorder, RecordTimeouts
     from acquisition.stream_settings import device_to_dict
@@ -86,13 +98,22 @@ def record_command(args) -> int:
 
         device = load_device(args.device)
         device_dict = device_to_dict(device, Path(args.device).resolve())
+    if args.port is None and not (device and device.usb):
+        raise UserError("give --port, or --device device.yaml with usb: {vid, pid, "
+                        "serial_number} to find the device by (`shirtecg device list`)")
     fmt = args.format or (device.format if device else None)
     if fmt is None:
         raise UserError("give --format (shirt-v1, openbci-cyton, ascii) or --device device.yaml")
+    if args.keys is not None and not args.free:
+        raise UserError("--keys goes with --free (activity keys while recording)")
     if args.protocol:
         if args.seconds is not None:
-            raise UserError("--seconds goes with --activity, not --protocol")
+            raise UserError("--seconds goes with --activity or --free, not --protocol")
         steps = load_protocol(args.protocol)
+    elif args.free:
+        if args.seconds is not None and not args.seconds > 0:
+            raise UserError(f"--seconds must be > 0, got {args.seconds:g}")
+        steps = None
     else:
         if args.seconds is None:
             raise UserError("--activity needs --seconds (the duration of the recording)")
@@ -108,8 +129,9 @@ def record_command(args) -> int:
                               reconnect_s=args.reconnect_timeout)
     recorder = Recorder(args.port, fmt, args.out, name, steps, baud=baud, device=device_dict,
                         sfreq=args.sfreq, scale=args.scale, n_channels=args.channels,
-                        timeouts=timeouts,
-                        quiet=args.quiet)
+                        timeouts=timeouts, quiet=args.quiet,
+                        keys=sys.stdin if args.free else None, seconds=args.seconds,
+                        key_map=parse_key_map(args.keys) if args.keys else DEFAULT_KEY_MAP)
     try:
         path, meta = recorder.run()
     except DisconnectedError:

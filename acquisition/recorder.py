@@ -1,9 +1,10 @@
-"""The recorder: follow a protocol, keep every byte, survive unplugs, finalize a FIF.
+"""The recorder: follow a protocol (or activity keys), keep every byte, survive unplugs.
 
 States (acquisition_anchors §7): CONNECTING → HANDSHAKE → STREAMING ↔ RECONNECTING →
 STOPPING → SAVED. Received bytes reach disk in the reader thread (:mod:`acquisition.link`)
 before anything else looks at them; this thread decodes a copy live only to show the
-status line, place protocol steps and notice stalls. The FIF is then built from the
+status line, place protocol steps (or, in a free recording, the activity keys' marks:
+:mod:`acquisition.free_recording`) and notice stalls. The FIF is then built from the
 files on disk (:func:`acquisition.session.finalize_session`), exactly as ``shirtecg
 recover`` would do after a crash.
 """
@@ -20,16 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from acquisition.capture import (capture_path, journal_path, open_session_files,
-                                 remove_session_files)
+from acquisition.activity_keys import DEFAULT_KEY_MAP
+from acquisition.capture import capture_path, journal_path, open_session_files, remove_session_files
 from acquisition.connection import STOP_COMMAND, ConnectionMixin
 from acquisition.console import Console
+from acquisition.free_recording import FreeRecordingMixin
 from acquisition.protocol import step_sample_bounds
 from acquisition.quality import QualityMonitor
 from acquisition.session import feed_decoder, fif_path, finalize_session
 from acquisition.stream_settings import resolve_settings
 from acquisition.timeline import Timeline
-from acquisition.transport import DisconnectedError, open_port
+from acquisition.transport import DisconnectedError, discover_port, open_port
 from shirtecg_common.errors import UserError
 
 
@@ -44,21 +46,25 @@ class RecordTimeouts:
     drain_s: float = 0.2       # after the stop command, keep reading this long
 
 
-class Recorder(ConnectionMixin):
+class Recorder(FreeRecordingMixin, ConnectionMixin):
     """Record one session from a serial port.
 
     Parameters
     ----------
-    port_url : str
-        Anything :func:`serial.serial_for_url` opens.
+    port_url : str | None
+        Anything :func:`serial.serial_for_url` opens; None: the one serial port whose USB
+        ids match ``device["usb"]``. After an unplug, a device with USB ids is looked up
+        again and followed to its new port name.
     fmt : str
         ``shirt-v1``, ``openbci-cyton`` or ``ascii``.
     out_dir : path-like
         Session folder (created if missing).
     name : str
         Session name: files ``NAME_raw.fif``, ``NAME.capture``, ``NAME.journal.jsonl``.
-    steps : list of dict
+    steps : list of dict | None
         Protocol steps ``{activity, seconds, prompt}`` (see :mod:`acquisition.protocol`).
+        None (or empty): a free recording, activities marked with keys
+        (:meth:`press`, ``keys``) until ``q``, Ctrl-C or ``seconds``.
     baud : int
         Line speed.
     device : dict | None
@@ -70,6 +76,15 @@ class Recorder(ConnectionMixin):
         Channels in an ``ascii`` stream (default: ``device.yaml``'s; else learnt from
         the first line, then without a counter column).
     timeouts : RecordTimeouts | None
+    keys : file-like | None
+        Free recording: where activity keys are read (the CLI gives ``sys.stdin``: a
+        terminal in cbreak mode, else one command per line); None reads none (use
+        :meth:`press`).
+    key_map : dict | None
+        Free recording: ``{key: activity}`` (default
+        :data:`acquisition.activity_keys.DEFAULT_KEY_MAP`).
+    seconds : float | None
+        Free recording: stop after this long (default: at ``q`` or Ctrl-C).
     quiet : bool
         No prompts, no status line.
     stream : file-like
@@ -78,25 +93,29 @@ class Recorder(ConnectionMixin):
     """
 
     def __init__(self, port_url, fmt, out_dir, name, steps, *, baud=921600, device=None,
-                 sfreq=None, scale=None, n_channels=None, timeouts=None, quiet=False,
-                 stream=None):
+                 sfreq=None, scale=None, n_channels=None, timeouts=None, keys=None,
+                 key_map=None, seconds=None, quiet=False, stream=None):
         self.port_url = port_url
         self.fmt = fmt
         self.out_dir = Path(out_dir)
         self.name = name
-        self.steps = steps
+        self.steps = list(steps or [])
         self.baud = baud
         self.device = device
         self.sfreq = sfreq
         self.scale = scale
         self.n_channels = n_channels
         self.timeouts = timeouts or RecordTimeouts()
+        self.keys = keys
+        self.key_map = dict(key_map or DEFAULT_KEY_MAP)
+        self.seconds = seconds
         self.quiet = quiet
         self.stream = stream
 
     # -- public ------------------------------------------------------------------------------
     def run(self):
-        """Record until the protocol ends, Ctrl-C, or the device is gone for good.
+        """Record until the protocol ends (free: ``q`` or ``seconds``), Ctrl-C, or the
+        device is gone for good.
 
         Returns
         -------
@@ -118,7 +137,9 @@ class Recorder(ConnectionMixin):
         if self.fmt == "ascii" and not self.device and (self.sfreq is None or self.scale is None):
             raise UserError("ascii streams carry no rate or scale: give --sfreq and --scale, "
                             "or --device device.yaml")
-        port = open_port(self.port_url, baudrate=self.baud)
+        self.port_now = self.port_url or discover_port(
+            (self.device or {}).get("usb"), where=(self.device or {}).get("path") or "device")
+        port = open_port(self.port_now, baudrate=self.baud)
         created_dir = not self.out_dir.exists()
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -135,13 +156,16 @@ class Recorder(ConnectionMixin):
             except BaseException:
                 self._discard(created_dir)  # no session started: leave no files
                 raise
+            self._start_keys()
             reason = self._stream()
         except BaseException:
+            self._close_keys()
             self._close_link()
             self._close_files()
             raise
         finally:
             restore()
+        self._close_keys()  # restore the terminal before the last lines are printed
         self._stop(reason)
         try:
             path, meta = finalize_session(self.out_dir, self.name)
@@ -151,7 +175,7 @@ class Recorder(ConnectionMixin):
                             f"{self.name}`") from err
         if reason == "disconnected":
             err = DisconnectedError(
-                f"{self.port_url}: device disconnected and not back within "
+                f"{self.port_now}: device disconnected and not back within "
                 f"{self.timeouts.reconnect_s:g} s; saved what was received "
                 f"({meta['n_samples'] / meta['sfreq']:.1f} s) to {path}")
             err.path, err.meta = path, meta  # the session exists: callers may use it
@@ -165,9 +189,11 @@ class Recorder(ConnectionMixin):
         n_ch = self.n_channels or (len(self.device["channels"]) if self.device else None)
         self.decoder_kwargs = {"n_channels": n_ch} if self.fmt == "ascii" and n_ch else {}
         self.capture, self.journal = open_session_files(
-            self.out_dir, self.name, port=self.port_url, format=self.fmt, baud=self.baud,
+            self.out_dir, self.name, port=self.port_now, format=self.fmt, baud=self.baud,
             device=self.device, sfreq=self.sfreq, scale=self.scale, protocol=self.steps,
-            decoder_kwargs=self.decoder_kwargs, timeouts=vars(self.timeouts))
+            decoder_kwargs=self.decoder_kwargs, timeouts=vars(self.timeouts),
+            mode="free" if self.free else "protocol",
+            **({"key_map": self.key_map, "seconds": self.seconds} if self.free else {}))
 
     def _init_state(self):
         from acquisition.decoders import get_decoder
@@ -186,6 +212,7 @@ class Recorder(ConnectionMixin):
         self.bytes_seen = 0
         self.last_sample_t = None
         self.stop_requested = 0
+        self.activity, self.activity_start, self.key_stop = None, 0, False
         self.cpu0 = self.wall0 = None
         self._last_sync = self._last_draw = time.monotonic()
 
@@ -204,6 +231,9 @@ class Recorder(ConnectionMixin):
 
     # -- streaming ---------------------------------------------------------------------------
     def _process(self, item):
+        if item[0] == "key":
+            self._on_key(item[3])
+            return
         if item[0] == "disk":
             raise UserError(f"{self.capture.path}: cannot write ({item[3]}); recording "
                             f"stopped, what was written is kept: `shirtecg recover "
@@ -231,19 +261,23 @@ class Recorder(ConnectionMixin):
                                       self.settings.volts_per_count, self.settings.adc_bits,
                                       self.settings.adc_signed)
         self.bounds = step_sample_bounds(self.steps, self.settings.sfreq)
+        if self.free and self.seconds:
+            self.bounds = [(0, max(1, round(self.seconds * self.settings.sfreq)))]
         self.cpu0, self.wall0 = _cpu_s(), time.monotonic()
 
     def _stream(self) -> str:
         """Main loop; returns the stop reason."""
-        total = self.bounds[-1][1]
+        total = self.bounds[-1][1] if self.bounds else None
         while True:
             if self.stop_requested:
                 return "interrupted"
+            if self.key_stop:
+                return "stopped"
             n = self.timeline.n_times
-            while self.step + 1 < len(self.bounds) and n >= self.bounds[self.step + 1][0]:
+            while self.step + 1 < len(self.steps) and n >= self.bounds[self.step + 1][0]:
                 self._begin_step(self.step + 1, n)
             self._announce_next(n)
-            if n >= total:
+            if total is not None and n >= total:
                 return "complete"
             now = time.monotonic()
             if now - self.last_sample_t > self.timeouts.stall_s and self._stalled():
@@ -312,7 +346,8 @@ class Recorder(ConnectionMixin):
                 self._process(item)
         cpu = _cpu_s() - self.cpu0 if self.cpu0 is not None else None
         wall = time.monotonic() - self.wall0 if self.wall0 is not None else None
-        # A complete protocol ends at its last sample; otherwise keep all that came.
+        # A complete protocol (or timed free recording) ends at its last sample; otherwise
+        # keep all that came.
         end_sample = self.bounds[-1][1] if reason == "complete" else None
         self.journal.write("stop", reason=reason, end_sample=end_sample,
                            recording_cpu_s=cpu, recording_wall_s=wall,
@@ -320,7 +355,7 @@ class Recorder(ConnectionMixin):
         self._close_link()
         self._close_files()
         self.console.clear()
-        if reason == "interrupted":
+        if reason in ("interrupted", "stopped"):
             self.console.say("stopped by the user; saving what was received")
 
     def _close_files(self):
@@ -335,7 +370,10 @@ class Recorder(ConnectionMixin):
         remove_session_files(self.out_dir, self.name, remove_dir=created_dir)
 
     def _draw_status(self):
-        if self.monitor is not None and self.step >= 0:
+        if self.monitor is not None and self.free:
+            self.console.draw(self._free_status_head(), self.monitor.summary(),
+                              self.settings.ch_names, self.timeline)
+        elif self.monitor is not None and self.step >= 0:
             self.console.status(n_times=self.timeline.n_times, n_placed=self.timeline.n_placed,
                                 sfreq=self.settings.sfreq, steps=self.steps, bounds=self.bounds,
                                 step=self.step, summary=self.monitor.summary(),

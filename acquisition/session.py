@@ -5,7 +5,8 @@ see :mod:`acquisition.capture`), by the same code after a clean stop, a Ctrl-C, 
 (``shirtecg recover``), so all three give the same file. The data follow the session
 contract (COMMON.md): ``ecg`` channels in volts (float64 on disk, so ``code × V/count``
 comes back bit-exact), lost samples NaN and covered by ``BAD_acq_gap`` annotations,
-activity annotations for the protocol steps, and a JSON ``info["description"]`` with
+activity annotations for the protocol steps (or, in a free recording, the activity keys'
+marks), and a JSON ``info["description"]`` with
 device, firmware, format, sfreq, volts_per_count, channels, counts, gaps, protocol and
 ``schema: shirtecg-session/1``.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from acquisition.activity_keys import activity_spans
 from acquisition.capture import CaptureReader, capture_path, journal_path, read_journal
 from acquisition.protocol import step_sample_bounds
 from acquisition.stream_settings import resolve_settings
@@ -232,11 +234,13 @@ def build_session(out_dir, name):
 
     onsets, durations, labels = [], [], []
     protocol = start.get("protocol") or []
-    for step, (a, b) in zip(protocol, step_sample_bounds(protocol, sfreq)):
-        if a < end:
-            onsets.append(a / sfreq)
-            durations.append((min(b, end) - a) / sfreq)
-            labels.append(step["activity"])
+    spans = [(step["activity"], a, min(b, end))
+             for step, (a, b) in zip(protocol, step_sample_bounds(protocol, sfreq)) if a < end]
+    spans += activity_spans([e for e in events if e["event"] == "mark"], end)
+    for activity, a, b in spans:
+        onsets.append(a / sfreq)
+        durations.append((b - a) / sfreq)
+        labels.append(activity)
     for first, n in gaps:
         onsets.append(first / sfreq)
         durations.append(n / sfreq)
@@ -269,10 +273,16 @@ def build_session(out_dir, name):
         },
         "gaps": [{"first_sample": a, "n_samples": n} for a, n in gaps],
         "protocol": protocol,
+        "mode": start.get("mode", "protocol"),
+        "activities": [{"activity": act, "first_sample": a, "n_samples": b - a}
+                       for act, a, b in spans],
         "n_samples": int(end),
         "scale_source": settings.scale_source,
         "mismatches": settings.mismatches,
         "port": start.get("port"),
+        # every port the device was read from (more than one: found again under a new name)
+        "ports": list(dict.fromkeys([start.get("port")] + [e.get("port") for e in events
+                                                             if e["event"] == "connect"])),
         "baud": start.get("baud"),
         "info_frame": decoded["info"],
         "device_yaml": start.get("device"),

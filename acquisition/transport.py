@@ -10,6 +10,7 @@ each with a one-line message that names the port and says what to try
 from __future__ import annotations
 
 import errno
+import os
 import sys
 
 import serial
@@ -187,6 +188,73 @@ def usb_matches(info, usb) -> bool:
     if serial_number is not None and (info.serial_number or "") != str(serial_number):
         return False
     return any(usb.get(k) is not None for k in ("vid", "pid", "serial_number"))
+
+
+def usb_text(usb) -> str:
+    """``"0403:6015 serial A1B2"`` for messages (the ids a ``device.yaml`` gives)."""
+    ids = ":".join(str(usb.get(k) or "*") for k in ("vid", "pid"))
+    return ids + (f" serial {usb['serial_number']}" if usb.get("serial_number") else "")
+
+
+def matching_ports(usb) -> list:
+    """Device paths of the serial ports whose USB ids match ``usb`` (sorted)."""
+    if not usb:
+        return []
+    return [p["device"] for p in list_serial_ports(usb) if p["match"]]
+
+
+def discover_port(usb, where="device.yaml") -> str:
+    """The one serial port matching ``usb`` (``{vid, pid, serial_number}``).
+
+    Raises
+    ------
+    PortNotFoundError
+        When none matches (naming the ports present), or the ids give no port at all.
+    PortError
+        When several match (name them; a ``serial_number`` or ``--port`` settles it).
+    """
+    if not usb or not any(usb.get(k) for k in ("vid", "pid", "serial_number")):
+        raise PortNotFoundError(f"{where}: no usb: ids to find the device by; give --port")
+    found = matching_ports(usb)
+    if not found:
+        raise PortNotFoundError(f"no serial port matches {where} usb {usb_text(usb)}; "
+                                f"{available_ports_hint()}")
+    if len(found) > 1:
+        raise PortError(f"{len(found)} serial ports match {where} usb {usb_text(usb)}: "
+                        f"{', '.join(found)}; give --port, or add serial_number to usb:")
+    return found[0]
+
+
+def reconnect_candidates(url, usb) -> list:
+    """Ports to try, in order, when the device at ``url`` went away.
+
+    Without USB ids: ``url`` only. With them, a port listed with matching ids comes first
+    (``url`` itself when it still matches: a replug under the same name), then ``url`` when
+    it is not listed at all (a URL such as ``socket://``, a symlink, a pty). ``url`` is
+    skipped when it is listed with other ids: another device took its name.
+    """
+    if not usb:
+        return [url]
+    ports = {_real(p["device"]): p for p in list_serial_ports(usb)}
+    here = ports.get(_real(url))
+    matches = [p["device"] for p in ports.values() if p["match"]]
+    same = [m for m in matches if _real(m) == _real(url)]
+    out = same + [m for m in matches if _real(m) != _real(url)]
+    if here is None:
+        out.append(url)
+    return out
+
+
+def same_port(a, b) -> bool:
+    """Whether two port names are the same port (symlinks such as /dev/serial/by-id resolved)."""
+    return _real(a) == _real(b)
+
+
+def _real(url) -> str:
+    url = str(url)
+    if "://" in url or sys.platform == "win32":
+        return url
+    return os.path.realpath(url)
 
 
 def format_port_table(ports) -> str:
