@@ -84,7 +84,8 @@ def write_report(fitter, out_dir, *, title="Augmentation calibration", inputs=No
     for k, lo, hi, lg in zip(fitter.space_.keys, fitter.space_.low, fitter.space_.high,
                              fitter.space_.log):
         lines.append(f"| `{k}` | {lo:g} – {hi:g}{' (log)' if lg else ''} | "
-                     f"{_num(fitter.initial_params_[k])} | {_num(fitter.best_params_[k])} |")
+                     f"{format_number(fitter.initial_params_[k])} | "
+                     f"{format_number(fitter.best_params_[k])} |")
     lines += ["", "## What still differs (to-do list for the next recording session)", "",
               "Standardized mean difference, calibrated augmented minus device (in device "
               "standard deviations); |d| > 1 is a visible mismatch.", "",
@@ -120,7 +121,8 @@ def write_report(fitter, out_dir, *, title="Augmentation calibration", inputs=No
     return atomic_write_text(path, "\n".join(lines))
 
 
-def _num(v):
+def format_number(v):
+    """A parameter value for a Markdown table: numbers to 4 significant digits, else ``str``."""
     return f"{v:.4g}" if isinstance(v, (int, float, np.floating)) else str(v)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
+from calibration.report import format_number
 from shirtecg_common.files import atomic_write_text
 
 
@@ -63,8 +64,8 @@ def write_demo_report(out, r):
               "parameters (the preset's tunables plus `amplitude_scale` and `artifacts__p`):",
               "", "| parameter | shipped | calibrated |", "|---|---:|---:|"]
     for k in fitter.space_.keys:
-        lines.append(f"| `{k}` | {_num(fitter.initial_params_[k])} | "
-                     f"{_num(fitter.best_params_[k])} |")
+        lines.append(f"| `{k}` | {format_number(fitter.initial_params_[k])} | "
+                     f"{format_number(fitter.best_params_[k])} |")
     lines += ["", "What still differs most (details and the full to-do list in "
               "[calibration/report.md](calibration/report.md)):", ""]
     for name, diff in fitter.feature_differences("calibrated")[:5]:
@@ -80,10 +81,6 @@ def write_demo_report(out, r):
               "- `work/` — emulator and recorder logs, the played-back noise", ""]
     path = out / "report.md"
     return atomic_write_text(path, "\n".join(lines))
-
-
-def _num(v):
-    return f"{v:.4g}" if isinstance(v, (int, float, np.floating)) else str(v)
 
 
 def _noise_psd(r, path):
