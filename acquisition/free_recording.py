@@ -54,8 +54,8 @@ class FreeRecordingMixin:
 
     def _on_key(self, text):
         """Handle one key or line: journal a mark at the current sample, say what it did."""
-        if not self.free or self.settings is None:
-            return
+        if not self.free or self.settings is None or self.key_stop:
+            return  # keys typed after 'q' mark nothing: the recording is ending
         command = key_command(text, self.key_map)
         n = self.timeline.n_times
         if command is None:
@@ -83,7 +83,8 @@ class FreeRecordingMixin:
         what = (f"{self.activity} {_mmss((n - self.activity_start) / sfreq)}"
                 if self.activity else "no activity")
         total = f"/{_mmss(self.seconds)}" if self.seconds else ""
-        return f"{_mmss(n / sfreq)}{total} {what} [{keys_help(self.key_map)}]"
+        keys = " ".join(f"{k}={a}" for k, a in self.key_map.items())
+        return f"{_mmss(n / sfreq)}{total} {what} [{keys} space=end q=stop]"
 
 
 def _mmss(seconds) -> str:
