@@ -8,6 +8,7 @@ from the journal's marks, and every sample against the codes sent.
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import subprocess
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 from record_helpers import REPO, VPC, SocketShirt, start_emulator, stop_emulator
 
-from acquisition.activity_keys import activity_spans, key_command, parse_key_map
+from acquisition.activity_keys import KeyReader, activity_spans, key_command, parse_key_map
 from acquisition.capture import read_journal
 from acquisition.recorder import Recorder, RecordTimeouts
 from acquisition.session import build_session, read_session
@@ -234,3 +235,45 @@ def test_key_commands_and_spans():
              {"activity": "d", "sample": 40}, {"activity": "e", "sample": 120}]
     assert activity_spans(marks, 100) == [("a", 10, 30), ("d", 40, 100)]
     assert activity_spans(marks, 100) == _spans_reference(marks, 100)
+
+
+def test_key_reader_lines_from_a_pipe_and_from_a_text_stream():
+    got = []
+    r, w = os.pipe()
+    with os.fdopen(r, "r") as stream:
+        reader = KeyReader(stream, got.append)
+        assert reader.start() == "lines"
+        os.write(w, b"s\r\nwal")  # a line split across writes, CRLF, no newline at EOF
+        time.sleep(0.1)
+        os.write(w, b"king\n \nq")
+        os.close(w)
+        reader._thread.join(2)
+        reader.close()
+    assert got == ["s", "walking", " ", "q"]
+    got.clear()
+    reader = KeyReader(io.StringIO("a\nspace\n"), got.append)  # no file descriptor
+    assert reader.start() == "lines"
+    reader._thread.join(2)
+    assert got == ["a", "space"]
+
+
+def test_key_reader_cbreak_on_a_terminal_and_restore():
+    master, slave = pty.openpty()
+    got = []
+    try:
+        with os.fdopen(slave, "r", closefd=False) as stream:
+            before = termios.tcgetattr(slave)
+            reader = KeyReader(stream, got.append)
+            assert reader.start() == "keys"
+            mode = termios.tcgetattr(slave)
+            assert not mode[3] & termios.ICANON and not mode[3] & termios.ECHO
+            os.write(master, b"sw q")  # no Enter: each key arrives alone
+            end = time.monotonic() + 2
+            while len(got) < 4 and time.monotonic() < end:
+                time.sleep(0.01)
+            reader.close()
+            assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert got == ["s", "w", " ", "q"]
