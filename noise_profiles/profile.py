@@ -149,7 +149,7 @@ class NoiseProfile(BaseEstimator):
             raise UserError(f"activity {act!r}: no clean stretch of at least "
                             f"{MIN_SEGMENT_S} s after removing dropouts and railing")
         duration_s = duration / sfreq
-        freqs, csd, n_frames = self._raw_csd(clean, clean_blocks, sfreq)
+        freqs, csd, n_frames, welch = self._raw_csd(clean, clean_blocks, sfreq)
         line_hz = powerline.detect(freqs, csd)
         harmonics, amps = np.zeros(0), np.zeros((0, n_ch), complex)
         if line_hz is not None:
@@ -173,6 +173,10 @@ class NoiseProfile(BaseEstimator):
             # at least ~24 averaged periodograms per value, however few frames the data gave
             min_bins = max(3, int(np.ceil(MIN_AVERAGES / n_frames)))
             state["csd"] = spectral.smooth_csd(freqs, csd, self.smoothing, min_bins=min_bins)
+            if welch:       # the estimator's own averaging windows, undone (known kernels)
+                half = spectral.smooth_half_widths(freqs, self.smoothing, min_bins)
+                state["csd"], _ = spectral.undo_leakage(freqs, state["csd"], sfreq, half,
+                                                          n_frames)
         # lines and mains come back as sinusoids: keep them out of the VAR and the envelope
         if len(harmonics) or len(qp_f):
             clean = [lines.remove(s, sfreq, harmonics, qp_f, qp_w) for s in clean]
@@ -197,7 +201,8 @@ class NoiseProfile(BaseEstimator):
 
     def _raw_csd(self, clean, clean_blocks, sfreq):
         """Welch over the clean stretches; lag products over the gaps when the stretches
-        are much shorter than the window the recording's length would allow."""
+        are much shorter than the window the recording's length would allow. The last
+        value says whether the Welch estimate was kept (its frame kernel is known)."""
         total = sum(s.shape[1] for s in clean)
         target = min(int(round(self.nperseg_s * sfreq)),
                      int(2 * total / (spectral.MIN_FRAMES + 1)))
@@ -205,7 +210,7 @@ class NoiseProfile(BaseEstimator):
         span = max(b.shape[1] for b in clean_blocks)
         fw, cw, kw = spectral.welch_csd(clean, sfreq, nperseg)
         if not (nperseg < 0.5 * target and span >= target):
-            return fw, cw, kw
+            return fw, cw, kw, True
         # lag products resolve the low frequencies; their dynamic range is poor, so above
         # a few Welch bins the (short-frame, well-tapered) Welch estimate is kept
         fg, cg, kg = spectral.gappy_csd(clean_blocks, sfreq, target - target % 2)
@@ -214,7 +219,7 @@ class NoiseProfile(BaseEstimator):
             for j in range(cw.shape[2]):
                 cg[above, i, j] = (np.interp(fg[above], fw, cw[:, i, j].real)
                                    + 1j * np.interp(fg[above], fw, cw[:, i, j].imag))
-        return fg, cg, min(kg, kw)
+        return fg, cg, min(kg, kw), False
 
     # -------------------------------------------------------------- sample
     def _spectrum(self, state):

@@ -35,6 +35,7 @@ import numpy as np
 from noise_profiles.bursts import (BURST, FADE_S, FINE_PER_WIN, MIN_RUNS, QUIET,  # noqa: F401
                                    WIN_S, burst_fraction, burst_table, mean_weight, path,
                                    runs, weights)
+from noise_profiles.spectral import frame_expectation, smooth_coherency
 
 
 DETECT_LO_HZ = 15.0       # regimes are detected above it; bursts below follow the motion band
@@ -53,6 +54,7 @@ QUIET_WEIGHT = 1e-3       # a quiet frame's mean fitted burst weight is at most 
 BURST_WEIGHT = 0.25       # a burst frame's at least this
 N_DWELL_QUANTILES = 33
 EXCESS = 2                # burst CSD minus quiet CSD (what a burst adds)
+MIN_REGIME_FRAMES = 8     # fewest Welch frames per regime (the coupling is smoothed up to min_frames)
 DECONV_STEPS = 40         # Richardson-Lucy steps undoing the quiet frames' leakage
 
 
@@ -291,8 +293,11 @@ def fit(segments, sfreq, split_hz, freqs, csd, min_frames, response=None):
         f, raw, k = regime_csds(high, labels, u_rec, sfreq, length, need)
         for r in (QUIET, BURST):
             if lengths[r] == length:
-                per[r], n_frames[r], grid[r] = _interp_csd(freqs, f, raw[r]), k[r], f
-    if min(n_frames) < min_frames:
+                # a short recording gives few frames: the coupling is averaged over
+                # neighbouring bins until each value holds min_frames periodograms
+                c = smooth_coherency(raw[r], int(np.ceil(min_frames / max(k[r], 1))) | 1)
+                per[r], n_frames[r], grid[r] = _interp_csd(freqs, f, c), k[r], f
+    if min(n_frames) < MIN_REGIME_FRAMES:
         return {}, None
     # the regime CSDs come from short (coarse) frames of high-passed, notched data. The
     # quiet CSD takes the fine detail of the full (line-free) CSD: per channel, the full
@@ -348,22 +353,6 @@ def _deconvolve(freqs, start, measured, full, gain, sfreq, frame_s, grid):
 def excess_csd(regime_csd):
     """What a unit-gain burst adds to the quiet CSD (nearest positive semi-definite)."""
     return _nearest_psd(np.asarray(regime_csd[BURST]) - np.asarray(regime_csd[QUIET]))
-
-
-def frame_expectation(freqs, psd, sfreq, frame_s):
-    """Expected Hann-window Welch PSD with frames of ``frame_s`` for a process of PSD
-    ``psd`` (F, C) given on the grid ``freqs = rfftfreq(n, 1 / sfreq)``: the PSD smoothed
-    by the window's spectral kernel, computed as the autocovariance times the window's
-    normalized autocorrelation."""
-    n = int(round(sfreq / (freqs[1] - freqs[0])))
-    m = min(int(round(frame_s * sfreq)), n)           # frame length in grid samples
-    w = np.hanning(m + 1)[:m]                          # periodic Hann, as scipy's "hann"
-    lag = np.correlate(w, w, "full")[m - 1:] / np.sum(w * w)
-    lagwin = np.zeros(n)
-    lagwin[:m] = lag
-    lagwin[n - m + 1:] = lag[1:][::-1]
-    acov = np.fft.irfft(psd, n, axis=0)
-    return np.maximum(np.fft.rfft(acov * lagwin[:, None], axis=0).real, 0.0)
 
 
 def _interp_csd(freqs, f, csd):

@@ -136,3 +136,22 @@ def test_classifier_auc_is_unbiased_on_small_samples():
     same = [auc(s) for s in range(12)]
     assert abs(np.mean(same) - 0.5) < 0.04
     assert auc(0, scale=1.5) > 0.95
+
+
+def test_short_recording_keeps_its_regimes():
+    """30 s with 8 bursts give only ~10 quiet Welch frames: the regime CSDs' coupling is
+    averaged over neighbouring bins instead of dropping the regime model (before, a 20-s
+    demo pass of arm movement fell back to the smooth envelope: LSD 4.1 dB, floor 2.4)."""
+    x, on = _bursty(30, 0, gap_s=2.5)
+    prof = fit(make_raw(x, FS, "arm_movement", ["a", "b", "c"], [None] * 3))
+    st = prof.models_["arm_movement"]
+    assert st["regime_enabled"] == 1
+    y = prof.sample(int(120 * FS), FS, random_state=1).astype(float)
+    w = int(0.5 * FS)
+    frames = y[:, : y.shape[1] // w * w].reshape(3, -1, w)
+    level = frames[:2].std(axis=2).mean(axis=0)
+    loud, quiet = level > np.quantile(level, 0.85), level < np.quantile(level, 0.5)
+    corr = np.array([np.corrcoef(f[0], f[1])[0, 1] for f in np.transpose(frames, (1, 0, 2))])
+    # the bursts' 30-90 Hz component is common to channels 0 and 1; the quiet noise is not
+    assert np.median(corr[loud]) > 0.6
+    assert np.median(np.abs(corr[quiet])) < 0.3
