@@ -312,12 +312,14 @@ class NoiseProfile(BaseEstimator):
                 for b in range(1, len(parts)):
                     parts[b] = parts[b] + gains[b - 1] * per_band[b]
             g = envelope.synthesize(state, n_times, sfreq, rng, len(bands))
-            x = parts[0] + sum(g[b] * parts[b + 1] for b in range(len(bands)))
+            x = (envelope.modulate_low(state, parts[0], sfreq, rng)
+                 + sum(g[b] * parts[b + 1] for b in range(len(bands))))
         elif int(state["env_enabled"]):
             parts = spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng,
                                         split_hz=edges, cache=per_length)
             g = envelope.synthesize(state, n_times, sfreq, rng, len(bands))
-            x = parts[0] + sum(g[b] * parts[b + 1] for b in range(len(bands)))
+            x = (envelope.modulate_low(state, parts[0], sfreq, rng)
+                 + sum(g[b] * parts[b + 1] for b in range(len(bands))))
         else:
             x, _ = spectral.synthesize(freqs, csd, factor, n_times, sfreq, rng, cache=per_length)
         mains = powerline.synthesize(state["line_freq_hz"], state["line_harmonics_hz"],

@@ -17,12 +17,13 @@ from noise_profiles import envelope, lines, regimes
 from shirtecg_common.config import check_keys, dump_yaml, load_yaml
 from shirtecg_common.errors import ConfigError
 
-SCHEMA = "shirtecg-noise-profile/4"
+SCHEMA = "shirtecg-noise-profile/5"
 #: older schemas still read: /1 has no regimes (loaded with the regime model off), /2 no
 #: recorded burst table (bursts then draw their dwell from the quantiles, gain 1), /3 no
-#: mains level wander (the line then keeps a constant level)
+#: mains level wander (the line then keeps a constant level), /4 no baseline-wander
+#: envelope (the wander then stays stationary)
 OLD_SCHEMAS = ("shirtecg-noise-profile/1", "shirtecg-noise-profile/2",
-               "shirtecg-noise-profile/3")
+               "shirtecg-noise-profile/3", "shirtecg-noise-profile/4")
 SEP = "::"
 TOP_KEYS = ("schema", "params", "sfreq", "units", "channels", "provenance", "arrays",
             "content_hash", "activities")
@@ -40,6 +41,8 @@ COMMON_ARRAYS = {
     "regime_dwell_s": (2, regimes.N_DWELL_QUANTILES), "regime_freqs": ("G",),
     "regime_csd": (2, "G", "C", "C"), "regime_bursts": ("B", 7),
     "line_level_psd": (lines.N_LEVEL_FREQS,),
+    "env_low_quantiles": (envelope.N_QUANTILES,), "env_low_acf": (envelope.ACF_LAGS,),
+    "env_low_sigma_ln": (2,),
 }
 #: fields added by schema /2 (absent from /1 files)
 V2_ARRAYS = ("regime_dwell_s", "regime_freqs", "regime_csd")
@@ -48,6 +51,8 @@ V2_SCALARS = ("regime_enabled", "regime_fraction")
 V3_ARRAYS = ("regime_bursts",)
 #: fields added by schema /4
 V4_ARRAYS = ("line_level_psd",)
+#: fields added by schema /5
+V5_ARRAYS = ("env_low_quantiles", "env_low_acf", "env_low_sigma_ln")
 MODEL_ARRAYS = {
     "spectral": {"freqs": ("F",), "csd": ("F", "C", "C")},
     "var": {"var_coefs_high": ("P", "C", "C"), "var_sigma_high": ("C", "C"),
@@ -156,7 +161,8 @@ def load_profile(path):
         sizes = {"C": n_ch}
         for key, shape in {**COMMON_ARRAYS, **MODEL_ARRAYS[model]}.items():
             if not ((version < 2 and key in V2_ARRAYS) or (version < 3 and key in V3_ARRAYS)
-                    or (version < 4 and key in V4_ARRAYS)):
+                    or (version < 4 and key in V4_ARRAYS)
+                    or (version < 5 and key in V5_ARRAYS)):
                 state[key] = _check_array(arrays, npz, act, key, shape, sizes)
         if version < 2:
             state.update(regimes.disabled(n_ch))
