@@ -28,6 +28,8 @@ LOCAL_RATIO = 3.0          # peak over the median of the ring just outside the l
 MIN_FREQ_HZ = 0.1
 MAX_HALF_BAND_HZ = 1.5
 FM_FRACTION = 0.12         # a line may spread ±12 % of its frequency (step-rate wander)
+MIN_LINE_BINS = 4          # a line lies at least this many bins above DC
+RING_BINS = 2              # fewest bins of background ring beyond a line's band
 FALSE_ALARMS = 0.01        # expected false detections per spectrum (Bonferroni over bins)
 
 
@@ -68,7 +70,8 @@ def extract(freqs, csd, n_frames, exclude_hz=(), fmax_hz=None):
     dof = 2 * max(int(n_frames), 1)
     threshold = max(4.0, stats.chi2.ppf(1 - FALSE_ALARMS / len(freqs), dof) / dof)
     fmax = fmax_hz or freqs[-1] - 2.0
-    ok = (freqs >= MIN_FREQ_HZ) & (freqs <= fmax)
+    # a peak inside DC's Hann main lobe and its ring is not resolved from the wander below
+    ok = (freqs >= max(MIN_FREQ_HZ, MIN_LINE_BINS * df)) & (freqs <= fmax)
     for f0 in exclude_hz:
         ok &= np.abs(freqs - f0) > 1.5
     peaks, props = scipy.signal.find_peaks(np.where(ok, ratio, 0.0), height=threshold,
@@ -88,7 +91,9 @@ def extract(freqs, csd, n_frames, exclude_hz=(), fmax_hz=None):
                and freqs[hi + 1] - f0 <= half):
             hi += 1
         band = np.arange(lo, hi + 1)
-        rw = half + max(0.15, min(1.0, 0.1 * f0))
+        # the ring holds a few bins at any resolution (4-s frames: 0.25-Hz bins, and the
+        # band alone may reach half: the step rate of a 20-s walk had no ring and was lost)
+        rw = half + max(0.15, min(1.0, 0.1 * f0), RING_BINS * df)
         ring = (np.abs(freqs - f0) <= rw) & ((freqs < freqs[lo]) | (freqs > freqs[hi]))
         near = ring.copy()
         if np.any(ring & (smooth_ratio < 1.5)):
@@ -164,7 +169,11 @@ def synthesize(freqs_hz, widths_hz, amplitudes, n_times, sfreq, rng, family=None
     for fam in np.unique(family):
         members = np.flatnonzero(family == fam)
         fund = members[np.argmin(harmonic[members])]
-        f1, w1 = freqs_hz[fund] / harmonic[fund], widths_hz[fund] / harmonic[fund]
+        f1 = freqs_hz[fund] / harmonic[fund]
+        # harmonic h spreads h times wider, so every member reads the family's wander; a
+        # line narrower than a bin reads as the floor (a 20-s walk: 0.06 Hz at 1.8 Hz, 0.1 Hz
+        # per h on the harmonics): the best-resolved, widest reading per h is kept
+        w1 = float(np.max(widths_hz[members] / harmonic[members]))
         dev = np.interp(t, knots_t, rng.standard_normal(n_knots) * (w1 / 2.355))
         phase = 2 * np.pi * (f1 * t + np.cumsum(dev) / sfreq) + rng.uniform(0, 2 * np.pi)
         for m in members:

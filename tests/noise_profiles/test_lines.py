@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.ndimage
 import scipy.signal
 
 from noise_profiles import lines, spectral
@@ -79,3 +80,39 @@ def test_mains_level_wander_is_measured_and_drawn():
     steady = lines.fit_level_psd([x], fs, np.array([50.0]), a[None])
     assert np.sum(steady[1:]) * grid[1] < 0.1 * var
     assert np.all(lines.level(np.zeros_like(psd), 10, fs, np.random.default_rng(0)) == 1)
+
+
+def test_short_fit_keeps_the_step_rate():
+    """20 s of walking-like noise, 4-s frames (0.25-Hz bins): the step fundamental's band
+    reaches half its allowed width, so its ring must still hold bins (before: no ring, the
+    step rate was lost and its harmonics were drawn without it); nothing is taken for a
+    line inside DC's main lobe."""
+    rng = np.random.default_rng(3)
+    n = int(20 * FS)
+    t = np.arange(n) / FS
+    f_step = 1.8 * (1 + 0.03 * np.interp(t, np.arange(0, 21, 2.0), rng.standard_normal(11)))
+    phase = 2 * np.pi * np.cumsum(f_step) / FS
+    wave = sum(np.cos(h * phase + h) / h for h in (1, 2, 3))
+    x = 300e-6 * wave * np.array([[1.0], [-0.7], [0.4]]) + _drift(20, 4)
+    x += 2e-6 * rng.standard_normal(x.shape)
+    f, csd, k = spectral.welch_csd([x], FS, int(4 * FS))
+    _, fq, _, a = lines.extract(f, csd, k)
+    fund = np.flatnonzero(np.abs(fq - 1.8) < 0.15)
+    assert len(fund) == 1
+    np.testing.assert_allclose(np.abs(a[fund[0]]), 300e-6 * np.array([1.0, 0.7, 0.4]),
+                               rtol=0.2)
+    assert not np.any(fq < 4 * (f[1] - f[0]))
+
+
+def test_family_wander_read_on_its_harmonics():
+    """A fundamental narrower than a bin reads as the width floor; harmonic h spreads h
+    times wider, so the family's frequency wander follows the widest per-h reading."""
+    fq, w = np.array([1.8, 3.6]), np.array([0.06, 0.24])
+    a = np.array([[100e-6], [50e-6]], complex)
+    y = lines.synthesize(fq, w, a, int(400 * FS), FS, np.random.default_rng(0),
+                         np.array([0, 0]), np.array([1, 2]))
+    sos = scipy.signal.butter(2, [1.4, 2.2], "bandpass", fs=FS, output="sos")
+    z = scipy.signal.hilbert(scipy.signal.sosfiltfilt(sos, y[0]))
+    inst_hz = np.diff(np.unwrap(np.angle(z)))[400:-400] * FS / (2 * np.pi)
+    sd_hz = np.std(scipy.ndimage.uniform_filter1d(inst_hz, int(2 * FS)))
+    assert 0.7 * (0.12 / 2.355) < sd_hz < 1.3 * (0.12 / 2.355)     # 0.24 / 2 per h
