@@ -16,8 +16,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from noise_profiles import (envelope, events, lines, periodic, powerline, regimes, spectral,
-                            var_model)
+from noise_profiles import (envelope, events, lines, periodic, powerline, regimes,
+                            saturation, spectral, var_model)
 from noise_profiles.bank import NoiseBank
 from noise_profiles.sessions import collect_blocks, read_sessions, runs_of
 from shirtecg_common.errors import UserError
@@ -149,6 +149,9 @@ class NoiseProfile(BaseEstimator):
             raise UserError(f"activity {act!r}: no clean stretch of at least "
                             f"{MIN_SEGMENT_S} s after removing dropouts and railing")
         duration_s = duration / sfreq
+        # amplifier rails clip the noise (synthesis clips at them): no rail events there
+        rails = saturation.fit([blk[:, a:b] for blk, runs in blocks for a, b in runs], clean)
+        found = saturation.not_at_rails(found, rails)
         freqs, csd, n_frames, welch = self._raw_csd(clean, clean_blocks, sfreq)
         line_hz = powerline.detect(freqs, csd)
         harmonics, amps = np.zeros(0), np.zeros((0, n_ch), complex)
@@ -167,7 +170,7 @@ class NoiseProfile(BaseEstimator):
             qp_freqs_hz=qp_f, qp_widths_hz=qp_w, qp_amplitudes=qp_a, qp_family=qp_fam,
             qp_harmonic=qp_h,
             event_rate_per_s=len(found) / duration_s,
-            **events.to_table(found, n_ch, sfreq))
+            **events.to_table(found, n_ch, sfreq), **rails)
         if self.model == "spectral":
             state["freqs"] = freqs
             # at least ~24 averaged periodograms per value, however few frames the data gave
@@ -332,6 +335,7 @@ class NoiseProfile(BaseEstimator):
                               state["qp_family"], state["qp_harmonic"])
         if self.events:
             events.inject(x, state, float(state["event_rate_per_s"]), sfreq, rng)
+        saturation.clip(x, state)
         return x.astype(np.float32)
 
     def noise_bank(self, sfreq, activity=None, seconds=60.0, random_state=None,

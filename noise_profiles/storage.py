@@ -17,13 +17,14 @@ from noise_profiles import envelope, lines, regimes
 from shirtecg_common.config import check_keys, dump_yaml, load_yaml
 from shirtecg_common.errors import ConfigError
 
-SCHEMA = "shirtecg-noise-profile/5"
+SCHEMA = "shirtecg-noise-profile/6"
 #: older schemas still read: /1 has no regimes (loaded with the regime model off), /2 no
 #: recorded burst table (bursts then draw their dwell from the quantiles, gain 1), /3 no
 #: mains level wander (the line then keeps a constant level), /4 no baseline-wander
-#: envelope (the wander then stays stationary)
+#: envelope (the wander then stays stationary), /5 no amplifier rails (nothing is clipped)
 OLD_SCHEMAS = ("shirtecg-noise-profile/1", "shirtecg-noise-profile/2",
-               "shirtecg-noise-profile/3", "shirtecg-noise-profile/4")
+               "shirtecg-noise-profile/3", "shirtecg-noise-profile/4",
+               "shirtecg-noise-profile/5")
 SEP = "::"
 TOP_KEYS = ("schema", "params", "sfreq", "units", "channels", "provenance", "arrays",
             "content_hash", "activities")
@@ -42,7 +43,7 @@ COMMON_ARRAYS = {
     "regime_csd": (2, "G", "C", "C"), "regime_bursts": ("B", 7),
     "line_level_psd": (lines.N_LEVEL_FREQS,),
     "env_low_quantiles": (envelope.N_QUANTILES,), "env_low_acf": (envelope.ACF_LAGS,),
-    "env_low_sigma_ln": (2,),
+    "env_low_sigma_ln": (2,), "rail_v": ("C", 2), "rail_on": ("C", 2),
 }
 #: fields added by schema /2 (absent from /1 files)
 V2_ARRAYS = ("regime_dwell_s", "regime_freqs", "regime_csd")
@@ -53,6 +54,8 @@ V3_ARRAYS = ("regime_bursts",)
 V4_ARRAYS = ("line_level_psd",)
 #: fields added by schema /5
 V5_ARRAYS = ("env_low_quantiles", "env_low_acf", "env_low_sigma_ln")
+#: fields added by schema /6
+V6_ARRAYS = ("rail_v", "rail_on")
 MODEL_ARRAYS = {
     "spectral": {"freqs": ("F",), "csd": ("F", "C", "C")},
     "var": {"var_coefs_high": ("P", "C", "C"), "var_sigma_high": ("C", "C"),
@@ -162,7 +165,8 @@ def load_profile(path):
         for key, shape in {**COMMON_ARRAYS, **MODEL_ARRAYS[model]}.items():
             if not ((version < 2 and key in V2_ARRAYS) or (version < 3 and key in V3_ARRAYS)
                     or (version < 4 and key in V4_ARRAYS)
-                    or (version < 5 and key in V5_ARRAYS)):
+                    or (version < 5 and key in V5_ARRAYS)
+                    or (version < 6 and key in V6_ARRAYS)):
                 state[key] = _check_array(arrays, npz, act, key, shape, sizes)
         if version < 2:
             state.update(regimes.disabled(n_ch))

@@ -13,7 +13,7 @@ def test_fit_show_sample_validate_report(two_activity_fif, tmp_path, capsys):
     fit_s, held = two_activity_fif
     prof = tmp_path / "shirt.yaml"
     assert main(["profile", "fit", str(fit_s), "--out", str(prof), "-q"]) == 0
-    assert yaml.safe_load(prof.read_text())["schema"] == "shirtecg-noise-profile/5"
+    assert yaml.safe_load(prof.read_text())["schema"] == "shirtecg-noise-profile/6"
     assert main(["profile", "show", str(prof)]) == 0
     out = capsys.readouterr().out
     assert "| rest |" in out and "| walking |" in out and "I (I)" in out

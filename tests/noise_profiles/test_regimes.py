@@ -94,7 +94,7 @@ def test_stationary_noise_has_one_regime():
 def test_regimes_saved_and_schemas_1_2_still_load(bursty_profile, tmp_path):
     prof = bursty_profile[0]
     path = prof.save(tmp_path / "p.yaml")
-    assert yaml.safe_load(path.read_text())["schema"] == "shirtecg-noise-profile/5"
+    assert yaml.safe_load(path.read_text())["schema"] == "shirtecg-noise-profile/6"
     back = load_profile(path)
     np.testing.assert_array_equal(back.sample(700, FS, random_state=3),
                                   prof.sample(700, FS, random_state=3))

@@ -1,0 +1,96 @@
+"""Amplifier rails: found as pile-ups at the ends of the amplitude distribution, clipped at."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from noise_profiles import fit, load_profile, noise_from_ecg, saturation
+from noise_profiles.recordings import read_recording
+from noise_profiles.sessions import make_raw
+from noise_profiles.simulate import activity_noise
+
+from np_sessions import CH, SFREQ, older_schema_copy
+
+
+def _clipped(x, lo, hi, seed=0, jitter=0.004):
+    """``x`` clipped at ``lo``/``hi`` with a saturated ADC's jitter on the rails."""
+    rng = np.random.default_rng(seed)
+    y = np.clip(x, lo, hi)
+    at = (y <= lo) | (y >= hi)
+    return np.where(at, y + jitter * (hi - lo) * rng.uniform(-1, 1, y.shape), y)
+
+
+def test_rails_found_where_the_samples_pile_up():
+    rng = np.random.default_rng(1)
+    g = rng.standard_normal((3, 60000))
+    assert not saturation.rails(g)[1].any()                    # a Gaussian tail thins out
+    y = _clipped(g, -1.6, 2.0)
+    y[1] = np.clip(g[1], None, 1.8)                            # channel 1: a high rail only
+    y[2, ::997] += 3.0                                         # spikes poke beyond the rail
+    levels, found = saturation.rails(y)
+    assert found[0].all() and found[2].all()
+    assert list(found[1]) == [False, True]
+    np.testing.assert_allclose(levels[0], [-1.6, 2.0], atol=0.03)
+    assert abs(levels[2, 1] - 2.0) < 0.03                      # not the spikes' 5.0
+
+
+def test_rail_events_give_way_to_clipping():
+    state = dict(rail_on=np.array([[1.0, 1.0], [0.0, 0.0]]), rail_v=np.ones((2, 2)))
+    ev = [dict(kind="rail", mask=np.array([True, False])),
+          dict(kind="rail", mask=np.array([False, True])),
+          dict(kind="flat", mask=np.array([True, False]))]
+    kept = saturation.not_at_rails(ev, state)
+    assert [e["kind"] for e in kept] == ["rail", "flat"] and kept[0]["mask"][1]
+
+
+def test_profile_clips_like_the_recording():
+    """A clipped session: the synthetic noise stays inside the rails and comes back as
+    platykurtic as the recording (unclipped synthesis: Gaussian, kurtosis ~3)."""
+    x = activity_noise("walking", 3, int(240 * SFREQ), SFREQ, random_state=4)
+    x = x / x.std(axis=1, keepdims=True) * 1e-3                 # 1 mV RMS
+    y = _clipped(x, -1.4e-3, 1.6e-3, seed=2)
+    h = y.shape[1] // 2
+    prof = fit(make_raw(y[:, :h], SFREQ, "walking", CH, CH))
+    state = prof.models_["walking"]
+    assert state["rail_on"].all()
+    syn = np.concatenate([prof.sample(h, SFREQ, random_state=s) for s in range(3)], axis=1)
+    mean = y[:, :h].mean(axis=1, keepdims=True)
+    assert np.all(syn >= -1.4e-3 - mean - 1e-5) and np.all(syn <= 1.6e-3 - mean + 1e-5)
+    k_rec = stats.kurtosis(y[:, h:], axis=1, fisher=False)
+    k_syn = stats.kurtosis(syn, axis=1, fisher=False)
+    assert np.all(k_rec < 2.8)
+    # the Gaussian part is fitted on the clipped recording, so less of it reaches the
+    # rails than of the original: kurtosis comes back 0-13 % high (unclipped: ~35 %)
+    assert np.all(np.abs(k_syn - k_rec) / k_rec < 0.15)
+    prof.models_["walking"] = dict(state, rail_on=np.zeros((3, 2)))
+    free = np.concatenate([prof.sample(h, SFREQ, random_state=s) for s in range(3)], axis=1)
+    k_free = stats.kurtosis(free, axis=1, fisher=False)
+    assert np.all(np.abs(k_syn - k_rec) < 0.5 * np.abs(k_free - k_rec))
+
+
+def test_real_dry_running_kurtosis(shared_data):
+    """Dry electrodes, running: 10 % of the samples at the AD8232's rails."""
+    raw = read_recording(shared_data / "wearable_motion_artifacts" / "03" / "03_02_beh.csv")
+    x = noise_from_ecg(raw)[0].get_data()
+    h = x.shape[1] // 2
+    prof = fit(make_raw(x[:, :h], 500.0, "running"))
+    assert prof.models_["running"]["rail_on"].any()
+    k_ref = stats.kurtosis(x[0, h:], fisher=False)
+    k = [stats.kurtosis(prof.sample(x.shape[1] - h, 500.0, random_state=s)[0], fisher=False)
+         for s in range(4)]
+    prof.models_["running"] = dict(prof.models_["running"], rail_on=np.zeros((1, 2)))
+    k_free = [stats.kurtosis(prof.sample(x.shape[1] - h, 500.0, random_state=s)[0],
+                             fisher=False) for s in range(4)]
+    assert abs(np.mean(k) - k_ref) / k_ref < 0.15
+    assert abs(np.mean(k) - k_ref) < abs(np.mean(k_free) - k_ref)
+
+
+def test_schema_5_loads_without_rails(walking_profile, tmp_path):
+    prof = walking_profile[0]
+    path = prof.save(tmp_path / "shirt.yaml")
+    old = older_schema_copy(path, tmp_path / "v5.yaml", 5, "::rail_")
+    back = load_profile(old)
+    assert all("rail_on" not in st for st in back.models_.values())
+    y = back.sample(800, SFREQ, random_state=3)
+    assert y.shape == (len(CH), 800) and np.all(np.isfinite(y))
