@@ -173,11 +173,13 @@ class NoiseProfile(BaseEstimator):
             **events.to_table(found, n_ch, sfreq), **rails)
         if self.model == "spectral":
             state["freqs"] = freqs
-            # at least ~24 averaged periodograms per value, however few frames the data gave
+            # at least ~24 averaged periodograms per coherency value, however few frames
+            # the data gave (the PSDs follow the relative bandwidth only: less bias)
             min_bins = max(3, int(np.ceil(MIN_AVERAGES / n_frames)))
-            state["csd"] = spectral.smooth_csd(freqs, csd, self.smoothing, min_bins=min_bins)
+            state["csd"] = spectral.smooth_csd(freqs, csd, self.smoothing, min_bins=min_bins,
+                                               psd_min_bins=1)
             if welch:       # the estimator's own averaging windows, undone (known kernels)
-                half = spectral.smooth_half_widths(freqs, self.smoothing, min_bins)
+                half = spectral.smooth_half_widths(freqs, self.smoothing, 1)
                 state["csd"], _ = spectral.undo_leakage(freqs, state["csd"], sfreq, half,
                                                           n_frames)
         # lines and mains come back as sinusoids: keep them out of the VAR and the envelope

@@ -136,12 +136,26 @@ def _box(x, half):
     return (cum[hi + 1] - cum[lo]) / (hi - lo + 1).reshape((-1,) + (1,) * (x.ndim - 1))
 
 
-def smooth_csd(freqs, csd, rel_bandwidth, min_bins=1):
-    """Average the CSD over a window of ``max(min_bins, rel_bandwidth * f / df)`` bins."""
+def smooth_csd(freqs, csd, rel_bandwidth, min_bins=1, psd_min_bins=None):
+    """Average the CSD over a window of ``max(min_bins, rel_bandwidth * f / df)`` bins.
+
+    With ``psd_min_bins`` the channels' PSDs are averaged over
+    ``max(psd_min_bins, rel_bandwidth * f / df)`` bins instead and only the coherency over
+    the wider window: the coherency needs the averages (its scatter goes as
+    ``1 / sqrt(averages)``), while averaging a steep PSD over a few coarse bins reads its
+    louder side (20-s passes, 4-s frames, 3 bins: 0.5-1.5 Hz of sitting came out
+    1-2.5 dB above the fitted data's own level, 0.3-1.9 dB with 1 bin).
+    """
     if rel_bandwidth <= 0:
         return csd
     out = _box(csd, smooth_half_widths(freqs, rel_bandwidth, min_bins))
     out[0] = csd[0]
+    if psd_min_bins is not None and psd_min_bins < min_bins:
+        psd = np.real(np.einsum("fii->fi", _box(
+            csd, smooth_half_widths(freqs, rel_bandwidth, psd_min_bins))))
+        psd[0] = np.real(np.diagonal(csd[0]))
+        d = np.sqrt(psd / np.maximum(np.real(np.einsum("fii->fi", out)), 1e-300))
+        out = out * d[:, :, None] * d[:, None, :]
     return out
 
 

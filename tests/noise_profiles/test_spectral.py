@@ -163,3 +163,23 @@ def test_smooth_coherency_cuts_few_frame_scatter_keeps_psd():
     err_raw, err_smooth = np.abs(g(csd) - 0.6), np.abs(g(out) - 0.6)
     assert np.mean(err_smooth) < 0.6 * np.mean(err_raw)
     assert np.all(np.linalg.eigvalsh(out)[:, 0] >= -1e-12 * np.abs(out).max())
+
+
+def test_psd_smoothed_less_than_coherency_on_a_steep_spectrum():
+    """Few frames: the coherency is averaged over min_bins, each PSD over fewer bins, as a
+    3-bin average of a steep spectrum reads its louder side."""
+    fs, nperseg = 50.0, 200
+    rng = np.random.default_rng(7)
+    x, true_psd = _steep_process(int(1200 * fs), fs, rng)
+    freqs, raw, _ = spectral.welch_csd([x], fs, nperseg)
+    wide = spectral.smooth_csd(freqs, raw, 0.05, 3)
+    split = spectral.smooth_csd(freqs, raw, 0.05, 3, psd_min_bins=1)
+    coh = lambda c: c[:, 0, 1] / np.sqrt(c[:, 0, 0].real * c[:, 1, 1].real)  # noqa: E731
+    np.testing.assert_allclose(coh(split), coh(wide), atol=1e-9)
+    np.testing.assert_allclose(np.einsum("fii->fi", split)[1:].real,
+                               np.einsum("fii->fi", spectral.smooth_csd(freqs, raw, 0.05, 1)
+                                         )[1:].real, rtol=1e-9)
+    steep = (freqs >= 0.5) & (freqs <= 1.5)
+    truth = true_psd(freqs)[steep]
+    bias = lambda c: np.mean(10 * np.log10(np.einsum("fii->fi", c)[steep].real / truth))  # noqa
+    assert bias(wide) > bias(split) + 1.0
