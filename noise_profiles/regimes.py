@@ -37,7 +37,6 @@ from noise_profiles.bursts import (BURST, FADE_S, FINE_PER_WIN, MIN_RUNS, QUIET,
                                    runs, weights)
 from noise_profiles.spectral import frame_expectation, smooth_coherency
 
-
 DETECT_LO_HZ = 15.0       # regimes are detected above it; bursts below follow the motion band
 MOTION_LO_HZ = 5.0        # the motion band's burst profiles are read in [5, 15) Hz
 MIN_SEPARATION = 2.0      # Ashman's D: 2 separates two Gaussians cleanly
@@ -54,7 +53,7 @@ QUIET_WEIGHT = 1e-3       # a quiet frame's mean fitted burst weight is at most 
 BURST_WEIGHT = 0.25       # a burst frame's at least this
 N_DWELL_QUANTILES = 33
 EXCESS = 2                # burst CSD minus quiet CSD (what a burst adds)
-MIN_REGIME_FRAMES = 8     # fewest Welch frames per regime (the coupling is smoothed up to min_frames)
+MIN_REGIME_FRAMES = 8     # fewest Welch frames per regime (coupling smoothed up to min_frames)
 DECONV_STEPS = 40         # Richardson-Lucy steps undoing the quiet frames' leakage
 
 

@@ -142,7 +142,7 @@ def test_short_recording_keeps_its_regimes():
     """30 s with 8 bursts give only ~10 quiet Welch frames: the regime CSDs' coupling is
     averaged over neighbouring bins instead of dropping the regime model (before, a 20-s
     demo pass of arm movement fell back to the smooth envelope: LSD 4.1 dB, floor 2.4)."""
-    x, on = _bursty(30, 0, gap_s=2.5)
+    x, _ = _bursty(30, 0, gap_s=2.5)
     prof = fit(make_raw(x, FS, "arm_movement", ["a", "b", "c"], [None] * 3))
     st = prof.models_["arm_movement"]
     assert st["regime_enabled"] == 1
