@@ -96,9 +96,13 @@ def extract(freqs, csd, n_frames, exclude_hz=(), fmax_hz=None):
         rw = half + max(0.15, min(1.0, 0.1 * f0), RING_BINS * df)
         ring = (np.abs(freqs - f0) <= rw) & ((freqs < freqs[lo]) | (freqs > freqs[hi]))
         near = ring.copy()
-        if np.any(ring & (smooth_ratio < 1.5)):
-            ring &= smooth_ratio < 1.5                          # not a neighbouring line
-        if not np.any(ring) or np.any(taken[band]):
+        sides = []
+        for side in (ring & (freqs < f0), ring & (freqs > f0)):
+            if np.any(side & (smooth_ratio < 1.5)):
+                side &= smooth_ratio < 1.5                      # not a neighbouring line
+            if np.any(side):
+                sides.append(side)
+        if not sides or np.any(taken[band]):
             continue
         # a line stands out from its own surroundings, not only from the wide background:
         # near DC a broad hump (drift below a corner frequency, respiration smeared into
@@ -107,7 +111,7 @@ def extract(freqs, csd, n_frames, exclude_hz=(), fmax_hz=None):
         if trace[p] < LOCAL_RATIO * np.median(trace[near]):
             continue
         taken[band] = True
-        bg_csd = np.mean(csd[ring], axis=0)
+        bg_csd = _background(freqs, csd, band, sides)
         excess = np.sum(csd[band] - bg_csd, axis=0) * df
         evals, evecs = np.linalg.eigh(0.5 * (excess + excess.conj().T))
         if evals[-1] <= 0:
@@ -123,6 +127,20 @@ def extract(freqs, csd, n_frames, exclude_hz=(), fmax_hz=None):
         csd[band] = bg_csd
     return (csd, np.asarray(out_f, float), np.asarray(out_w, float),
             np.asarray(out_a, np.complex128).reshape(len(out_f), n_ch))
+
+
+def _background(freqs, csd, band, sides):
+    """The CSD under a line's ``band`` (B, C, C): interpolated between the mean of the ring
+    on its two sides (one side: that side's mean). A line on a sloping spectrum (respiration
+    on the baseline wander's shoulder) read against one side only took in the wander: a
+    0.24-Hz line's ring kept only its quiet upper side (6 dB below the lower one), and the
+    wander's common (reference-electrode) part went into the line's channel pattern."""
+    means = [(np.mean(freqs[s]), np.mean(csd[s], axis=0)) for s in sides]
+    if len(means) == 1:
+        return np.repeat(means[0][1][None], len(band), axis=0)
+    (f_lo, c_lo), (f_hi, c_hi) = means
+    t = np.clip((freqs[band] - f_lo) / (f_hi - f_lo), 0.0, 1.0)[:, None, None]
+    return (1.0 - t) * c_lo[None] + t * c_hi[None]
 
 
 def _add_harmonics(freqs, ratio, ok, peaks):
