@@ -149,8 +149,8 @@ def _show(args):
     for src in p.provenance_:
         print(f"source  {src['path']}  sha256 {str(src['sha256'])[:16]}")
     print("| activity | seconds | grid (Hz) | RMS per channel (µV) | mains | events/min "
-          "| lines (Hz) | envelope σ per band (Np) | regimes |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| lines (Hz) | envelope σ per band (Np) | regimes | rails (mV) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for act in p.activities_:
         s = p.models_[act]
         rms = ", ".join(f"{v * 1e6:.1f}" for v in np.asarray(s["rms_v"]))
@@ -167,8 +167,21 @@ def _show(args):
                        f"median dwell {med[0]:.2f}/{med[1]:.2f} s")
         print(f"| {act} | {s['duration_s']:.0f} | {grid} | {rms} | {mains} | "
               f"{60 * s['event_rate_per_s']:.2f} | {lines} | "
-              f"{', '.join(f'{v:.2f}' for v in np.asarray(s['env_sigma_ln']))} | {regimes} |")
+              f"{', '.join(f'{v:.2f}' for v in np.asarray(s['env_sigma_ln']))} | {regimes} | "
+              f"{_rails_text(s, p.ch_names_)} |")
     return 0
+
+
+def _rails_text(state, ch_names):
+    """``"II -1.40/+1.60"`` per channel the amplifier clips (about the noise's mean)."""
+    import numpy as np
+
+    on = np.asarray(state.get("rail_on", np.zeros((0, 2))), bool)
+    volts = np.asarray(state.get("rail_v", np.zeros((0, 2))), float)
+    cells = [f"{name} " + "/".join(f"{1e3 * v:+.2f}" if o else "none"
+                                   for v, o in zip(volts[c], on[c]))
+             for c, name in enumerate(ch_names) if c < len(on) and on[c].any()]
+    return ", ".join(cells) or "none"
 
 
 def _from_ecg(args):

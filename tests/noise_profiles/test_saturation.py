@@ -6,6 +6,7 @@ import numpy as np
 from scipy import stats
 
 from noise_profiles import fit, load_profile, noise_from_ecg, saturation
+from noise_profiles.cli import main
 from noise_profiles.recordings import read_recording
 from noise_profiles.sessions import make_raw
 from noise_profiles.simulate import activity_noise
@@ -44,7 +45,7 @@ def test_rail_events_give_way_to_clipping():
     assert [e["kind"] for e in kept] == ["rail", "flat"] and kept[0]["mask"][1]
 
 
-def test_profile_clips_like_the_recording():
+def test_profile_clips_like_the_recording(tmp_path, capsys):
     """A clipped session: the synthetic noise stays inside the rails and comes back as
     platykurtic as the recording (unclipped synthesis: Gaussian, kurtosis ~3)."""
     x = activity_noise("walking", 3, int(240 * SFREQ), SFREQ, random_state=4)
@@ -67,6 +68,14 @@ def test_profile_clips_like_the_recording():
     free = np.concatenate([prof.sample(h, SFREQ, random_state=s) for s in range(3)], axis=1)
     k_free = stats.kurtosis(free, axis=1, fisher=False)
     assert np.all(np.abs(k_syn - k_rec) < 0.5 * np.abs(k_free - k_rec))
+    # `profile show` names the rails of each channel, in mV about the noise's mean
+    prof.models_["walking"] = state
+    prof.save(tmp_path / "clipped.yaml")
+    capsys.readouterr()
+    assert main(["profile", "show", str(tmp_path / "clipped.yaml")]) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    low, high = 1e3 * (-1.4e-3 - mean[0, 0]), 1e3 * (1.6e-3 - mean[0, 0])
+    assert f"{CH[0]} {low:+.2f}/{high:+.2f}" in row
 
 
 def test_real_dry_running_kurtosis(shared_data):
