@@ -16,17 +16,41 @@ BANDS_HZ = (("<0.7", 0.0, 0.7), ("0.7-5", 0.7, 5.0), ("5-15", 5.0, 15.0),
 LSD_BAND_HZ = (0.5, 150.0)
 #: width (octaves) of the power averaging before the log-spectral distance
 LSD_SMOOTHING_OCT = 1 / 6
+#: width (octaves) of the bands whose cross- and auto-spectra are averaged for the coherence
+COHERENCE_SMOOTHING_OCT = LSD_SMOOTHING_OCT
 
 
-def spectra(segments, sfreq, nperseg_s=2.0):
-    """Welch CSD of a set of segments: ``freqs``, ``psd`` (C, F), ``coherence`` (pairs, F)."""
+def spectra(segments, sfreq, nperseg_s=2.0, smoothing_oct=COHERENCE_SMOOTHING_OCT):
+    """Welch CSD of a set of segments: ``freqs``, ``psd`` (C, F) per Welch bin and the
+    magnitude-squared ``coherence`` (pairs, F) of :func:`band_coherence` (``smoothing_oct``
+    ``None``: per Welch bin). Pairs in ``numpy.triu_indices(C, 1)`` order."""
     nperseg = max(min(int(nperseg_s * sfreq), max(s.shape[1] for s in segments)), 16)
     freqs, csd, _ = welch_csd(segments, sfreq, nperseg)
     psd = np.real(np.einsum("fii->if", csd))
-    iu = np.triu_indices(csd.shape[1], 1)
-    cross = np.abs(csd[:, iu[0], iu[1]]) ** 2
-    denom = np.maximum(psd[iu[0]].T * psd[iu[1]].T, 1e-300)
-    return freqs, psd, (cross / denom).T
+    return freqs, psd, band_coherence(freqs, csd, smoothing_oct)
+
+
+def band_coherence(freqs, csd, smoothing_oct=COHERENCE_SMOOTHING_OCT):
+    """``|S_ij|^2 / (S_ii S_jj)`` per channel pair from a CSD ``(F, C, C)`` whose cross-
+    and auto-spectra are first averaged over ``smoothing_oct``-octave bands
+    (:func:`smooth_octaves`, the LSD's bands; ``None``: per bin).
+
+    Averaging the spectra, not the coherence values, gives the estimate more averages: the
+    per-bin coherence of ~20 two-second frames is biased up by about ``(1 - γ²) / K`` and
+    scatters so much that two recorded passes of one stationary session differ by about
+    0.1, the whole target, so the per-bin error measured the estimator, not the model.
+    A cross-spectrum whose phase turns within a band (a delay between channels) loses
+    coherence in the average; it does so for recorded and synthesized noise alike.
+    """
+    n_ch = csd.shape[1]
+    iu = np.triu_indices(n_ch, 1)
+    cross = csd[:, iu[0], iu[1]].T                      # (pairs, F) complex
+    auto = np.real(np.einsum("fii->if", csd))
+    if smoothing_oct:
+        cross = smooth_octaves(freqs, cross, smoothing_oct)
+        auto = smooth_octaves(freqs, auto, smoothing_oct)
+    denom = np.maximum(auto[iu[0]] * auto[iu[1]], 1e-300)
+    return np.abs(cross) ** 2 / denom
 
 
 def log_spectral_distance(freqs, psd_ref, psd_syn, band=LSD_BAND_HZ,
@@ -49,7 +73,7 @@ def log_spectral_distance(freqs, psd_ref, psd_syn, band=LSD_BAND_HZ,
 
 
 def smooth_octaves(freqs, psd, octaves):
-    """Mean of ``psd`` (C, F) over the bins within ``f·2^(±octaves/2)`` of every bin ``f``
+    """Mean of ``psd`` (C, F), real or complex, over the bins within ``f·2^(±octaves/2)`` of every bin ``f``
     (the bin itself at least). Direct band sums (``reduceat``), not differences of a
     cumulative sum, which lose the small high-frequency powers next to the large
     baseline-wander ones."""
@@ -81,7 +105,10 @@ def band_power_ratios_db(freqs, psd_ref, psd_syn, mains_hz=None):
 
 
 def coherence_error(freqs, coh_ref, coh_syn, band=LSD_BAND_HZ):
-    """Mean absolute magnitude-squared coherence error per channel pair over ``band``."""
+    """Mean absolute magnitude-squared coherence error per channel pair over ``band``.
+
+    ``coh_ref`` / ``coh_syn`` come from :func:`spectra` (cross- and auto-spectra averaged
+    over 1/6-octave bands before the ratio, see :func:`band_coherence`)."""
     if coh_ref.shape[0] == 0:
         return np.zeros(0)
     sel = (freqs >= band[0]) & (freqs <= min(band[1], freqs[-1]))

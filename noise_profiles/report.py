@@ -47,10 +47,13 @@ def write_report(report, out_dir, title="Noise profile validation"):
                 ax.semilogx(f[sel], c["coh_ref"][k, sel], lw=1.2, label="recorded")
                 ax.semilogx(f[sel], c["coh_syn"][k, sel], lw=1.0, alpha=0.8, label="synthesized")
                 ax.set_ylim(0, 1)
+                ax.axvspan(0.5, 150, color="0.93", zorder=0)
                 ax.set_ylabel(f"{report.ch_names[iu[0][k]]}-{report.ch_names[iu[1][k]]}",
                               fontsize=8)
             axes[0, 0].legend(loc="upper right", fontsize=8)
-            axes[0, 0].set_title(f"{act}: magnitude-squared coherence")
+            # what the coherence error compares: spectra averaged over 1/6 octave first
+            axes[0, 0].set_title(f"{act}: magnitude-squared coherence (cross- and auto-spectra "
+                                 "averaged over 1/6 octave)", fontsize=9)
             axes[-1, 0].set_xlabel("frequency (Hz)")
             written.append(_save(fig, out / f"{act}_coherence.png"))
         fig, axes = plt.subplots(1, n_ch, figsize=(3 * n_ch + 1, 2.8), squeeze=False)

@@ -34,10 +34,13 @@ class ValidationReport:
         ``rms_median_db``.
     summary : dict
         Per activity: ``lsd_db`` (median over channels), ``coherence_error`` (mean over
-        pairs), ``correlation_error``, ``kurtosis_rel_error`` (max |.| over channels),
+        pairs and 0.5-150 Hz, coherence from 1/6-octave band-averaged spectra),
+        ``correlation_error`` (zero-lag), ``kurtosis_rel_error`` (max |.| over channels),
         ``auc``, ``passes`` (all four targets met).
     curves : dict
-        Per activity: spectra, coherences and 1-s RMS values for the report plots.
+        Per activity: spectra (per Welch bin), coherences (``metrics.band_coherence``:
+        spectra averaged over 1/6 octave, as the coherence error compares them) and 1-s
+        RMS values for the report plots.
     """
 
     rows: list = field(default_factory=list)
