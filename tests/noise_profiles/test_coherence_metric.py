@@ -21,7 +21,7 @@ def _coupled(seconds, seed, band_hz=(20.0, 60.0), weight=2.0, sign=1.0, delay_s=
     if couple:
         bs, as_ = scipy.signal.butter(4, band_hz, "bandpass", fs=SFREQ)
         common = scipy.signal.lfilter(bs, as_, rng.standard_normal(n + 2000))[2000:]
-        lag = int(round(delay_s * SFREQ))
+        lag = round(delay_s * SFREQ)
         x[0] += weight * common
         x[1] += sign * weight * np.roll(common, lag)
     return x
@@ -65,7 +65,7 @@ def test_two_recordings_of_one_stationary_process_agree_after_band_averaging():
 def test_independent_channels_against_coupled_ones_give_the_whole_error(smoothing_oct):
     ref = _coupled(40, 1)
     syn = _coupled(40, 2, couple=False)
-    f, p, c_ref = metrics.spectra([ref], SFREQ, 2.0, smoothing_oct=smoothing_oct)
+    f, _, c_ref = metrics.spectra([ref], SFREQ, 2.0, smoothing_oct=smoothing_oct)
     _, _, c_syn = metrics.spectra([syn], SFREQ, 2.0, smoothing_oct=smoothing_oct)
     err = metrics.coherence_error(f, c_ref, c_syn)
     # the true coherence of pair (0, 1): |S_common|^2 / (S_0 S_1), from the filters
