@@ -1,11 +1,14 @@
-"""Two simple noise generators the profile must beat (benchmarks, tests).
+"""Simple noise generators the profile is compared with (benchmarks, tests, demo).
 
 - :class:`WhiteNoiseBaseline`: independent white Gaussian noise at each channel's
   recorded RMS;
 - :class:`ARBaseline`: an independent AR(12) per channel fitted by Yule-Walker on the
-  recording, as FECGSYN does for NSTDB noise (Behar et al. 2014).
+  recording, as FECGSYN does for NSTDB noise (Behar et al. 2014);
+- :class:`RecordedNoiseBaseline`: the fitting recording itself, played back: validated
+  against held-out data it gives the floor set by the recording's own non-stationarity
+  (the two halves of one session differ too), which no model fitted on one half beats.
 
-Both expose the part of the :class:`~noise_profiles.NoiseProfile` API that
+All expose the part of the :class:`~noise_profiles.NoiseProfile` API that
 :func:`~noise_profiles.validate` needs (``fit``, ``sample``, ``activities_``, ``ch_names_``,
 ``sfreq_``).
 """
@@ -19,6 +22,7 @@ from sklearn.base import BaseEstimator
 from noise_profiles.sessions import collect_segments, read_sessions
 from noise_profiles.spectral import check_rate
 from noise_profiles.var_model import autocovariance, yule_walker_var
+from shirtecg_common.errors import UserError
 from shirtecg_common.random import check_random_state
 
 
@@ -54,6 +58,25 @@ class WhiteNoiseBaseline(_Baseline):
 
     def _draw(self, state, n, rng):
         return state["rms"][:, None] * rng.standard_normal((len(state["rms"]), n))
+
+
+class RecordedNoiseBaseline(_Baseline):
+    """The recorded fitting data, played back as they are (a floor, not a generator).
+
+    ``sample`` returns a stretch of the activity's recorded segments (joined in order) that
+    starts at a random sample; it never makes more than was recorded.
+    """
+
+    def _fit_segments(self, segs):
+        return {"x": np.concatenate(segs, axis=1)}
+
+    def _draw(self, state, n, rng):
+        x = state["x"]
+        if n > x.shape[1]:
+            raise UserError(f"RecordedNoiseBaseline: {n} samples asked, {x.shape[1]} "
+                            "recorded for this activity; it only plays back what it has")
+        start = int(rng.integers(0, x.shape[1] - n + 1))
+        return x[:, start:start + n]
 
 
 class ARBaseline(_Baseline):

@@ -89,9 +89,10 @@ def run_demo(out_dir="demo_out", quiet=False, seconds_per_activity=40.0, n_publi
     done(t, str(session))
 
     t = step(3, "noise profile: fit on the first pass, validate on the second (held out)")
-    profile, profile_path, validation, held_out = steps.fit_and_validate_profile(session, out)
+    profile, profile_path, validation, floor, held_out = \
+        steps.fit_and_validate_profile(session, out)
     results.update(profile=profile, profile_path=profile_path, validation=validation,
-                   held_out=held_out)
+                   validation_floor=floor, held_out=held_out)
     done(t, str(profile_path))
 
     t = step(4, f"augment: {n_public} synthetic 12-lead records × 2 copies through 'wearable' + "

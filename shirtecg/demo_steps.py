@@ -168,10 +168,15 @@ def record_protocol(out_dir, device_yaml, playback, steps):
 
 
 def fit_and_validate_profile(session, out_dir):
-    """Fit on the first pass through the protocol, validate on the second (held out)."""
+    """Fit on the first pass through the protocol, validate on the second (held out).
+
+    Returns the loaded profile, its path, the validation report, the floor's report (the
+    recorded first pass validated as if it were a model) and the held-out pass.
+    """
     import mne
 
     import noise_profiles
+    from noise_profiles.baselines import RecordedNoiseBaseline
 
     raw = mne.io.read_raw_fif(session, preload=True, verbose="error")
     mid = raw.times[-1] / 2
@@ -182,7 +187,10 @@ def fit_and_validate_profile(session, out_dir):
     path.parent.mkdir(parents=True, exist_ok=True)
     profile.save(path)
     report = noise_profiles.validate(profile, [second], random_state=0)
-    return noise_profiles.load_profile(path), path, report, second
+    # the first pass itself against the second: what any model fitted on one pass can reach
+    floor = noise_profiles.validate(RecordedNoiseBaseline().fit([first]), [second],
+                                    random_state=0)
+    return noise_profiles.load_profile(path), path, report, floor, second
 
 
 def public_records(n_records, seconds=10.0, sfreq=500.0, seed=1):

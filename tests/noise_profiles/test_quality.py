@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from noise_profiles import fit, noise_from_ecg, validate
-from noise_profiles.baselines import ARBaseline, WhiteNoiseBaseline
+from noise_profiles.baselines import ARBaseline, RecordedNoiseBaseline, WhiteNoiseBaseline
+from shirtecg_common.errors import UserError
 from noise_profiles.recordings import read_recording
 from noise_profiles.sessions import make_raw
 
@@ -50,3 +51,21 @@ def test_bars_on_real_wearable_recording(shared_data):
     assert s["lsd_db"] < base["lsd_db"]
     assert s["kurtosis_rel_error"] <= 0.5
     assert np.isfinite(s["auc"])
+
+
+def test_recorded_noise_baseline_plays_back_the_fitting_data(walking_profile):
+    """The floor generator: stretches of what was recorded, never more, never altered."""
+    _, train, test = walking_profile
+    base = RecordedNoiseBaseline().fit(train)
+    x = train.get_data()
+    n = 1000
+    y = base.sample(n, train.info["sfreq"], random_state=3).astype(np.float64)
+    first = np.flatnonzero(np.abs(x[0, :x.shape[1] - n + 1] - y[0, 0]) < 1e-9)
+    starts = [k for k in first if np.allclose(x[:, k:k + n], y, rtol=1e-6, atol=1e-12)]
+    assert len(starts) == 1
+    with pytest.raises(UserError, match="recorded for this activity"):
+        base.sample(x.shape[1] + 1, train.info["sfreq"])
+    # against the held-out half it does at least as well as white noise on every metric
+    floor = validate(base, test, random_state=0).summary["walking"]
+    white = validate(WhiteNoiseBaseline().fit(train), test, random_state=0).summary["walking"]
+    assert floor["lsd_db"] < white["lsd_db"] and floor["coherence_error"] < 0.1

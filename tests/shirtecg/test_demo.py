@@ -47,4 +47,6 @@ def test_demo_fast(tmp_path, capsys):
     for png in ("noise_psd.png", "ecg_12lead_before_after.png", "ecg_psd.png", "distances.png"):
         assert (out / "figures" / png).stat().st_size > 5000
         assert f"figures/{png}" in report
+    assert "For scale, the recorded first pass" in report      # the floor's table
+    assert report.count("| walking |") >= 2
     assert "classifier AUC" in report and (out / "calibration" / "report.md").exists()
