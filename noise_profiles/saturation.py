@@ -56,6 +56,40 @@ def rails(x):
     return levels, found
 
 
+def railed(x, min_run=3):
+    """Where ``x`` (n_ch, n) sits on a rail of its own (:func:`rails`): (n_ch, n) int8,
+    -1 on the low rail, +1 on the high one, 0 elsewhere. A sample is on a rail when it
+    is within the ADC jitter (:data:`TOLERANCE` of the span) of it or beyond it, in a
+    run of at least ``min_run`` such samples (a signal crossing the rail's level once is
+    no saturation)."""
+    x = np.atleast_2d(np.asarray(x, float))
+    out = np.zeros(x.shape, np.int8)
+    levels, found = rails(x)
+    for c, row in enumerate(x):
+        fin = row[np.isfinite(row)]
+        if not found[c].any() or fin.size == 0:
+            continue
+        tol = TOLERANCE * (fin.max() - fin.min())
+        for side, sign in ((0, -1), (1, 1)):
+            if not found[c, side]:
+                continue
+            with np.errstate(invalid="ignore"):
+                at = sign * (row - levels[c, side]) >= -tol
+            out[c, _runs_at_least(at, min_run)] = sign
+    return out
+
+
+def _runs_at_least(mask, k):
+    """``mask`` without its runs of True shorter than ``k``."""
+    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = np.zeros(len(mask) + 1, np.int32)
+    long = stops - starts >= k
+    np.add.at(keep, starts[long], 1)
+    np.add.at(keep, stops[long], -1)
+    return np.cumsum(keep[:-1]) > 0
+
+
 def fit(segments, clean):
     """Rails of an activity's data: found on all of it (``segments``, rails included),
     placed relative to the mean of the ``clean`` segments (events cut out), the level the

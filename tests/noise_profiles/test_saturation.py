@@ -103,3 +103,71 @@ def test_schema_5_loads_without_rails(walking_profile, tmp_path):
     assert all("rail_on" not in st for st in back.models_.values())
     y = back.sample(800, SFREQ, random_state=3)
     assert y.shape == (len(CH), 800) and np.all(np.isfinite(y))
+
+
+def test_railed_marks_runs_on_the_rails():
+    import scipy.signal
+
+    rng = np.random.default_rng(3)
+    g = scipy.signal.sosfiltfilt(scipy.signal.butter(2, 0.02, output="sos"),
+                                 rng.standard_normal((2, 20000)), axis=1)
+    g /= g.std(axis=1, keepdims=True)
+    y = _clipped(g, -1.5, 1.7, seed=3)
+    y[1] = g[1]                                                # no rail on channel 1
+    y[0, 100:102] = 1.7                                        # two samples: no run
+    y[0, 99], y[0, 102] = 0.0, 0.0
+    side = saturation.railed(y)
+    assert not side[1].any() and not side[0, 100:102].any()
+    assert np.all(side[0][g[0] >= 1.75] == 1) and np.all(side[0][g[0] <= -1.55] == -1)
+    assert np.all(side[0][np.abs(g[0]) < 1.3] == 0)
+
+
+def _railed_ecg(seed, wander_mv, band_hz, lo=-2.5, hi=2.5, seconds=60.0, sfreq=500.0):
+    """Beats (R 1.5 mV) on a wander of ``wander_mv`` RMS in ``band_hz`` plus 20-uV noise,
+    clipped at the rails with an ADC's jitter on them: (recording, noise, R samples)."""
+    import scipy.signal
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sfreq)) / sfreq
+    tb = np.cumsum(rng.uniform(0.75, 0.85, int(seconds * 1.4))) - 0.3
+    tb = tb[(tb > 0.3) & (tb < seconds - 0.3)]
+    ecg = np.zeros_like(t)
+    for a, mu, s in ((1.5, 0.0, 0.008), (-0.4, 0.03, 0.008), (0.3, 0.25, 0.04)):
+        ecg += a * np.exp(-0.5 * ((t[:, None] - tb[None, :] - mu) / s) ** 2).sum(axis=1)
+    sos = scipy.signal.butter(2, band_hz, "bandpass" if np.ndim(band_hz) else "lowpass",
+                              fs=sfreq, output="sos")
+    w = scipy.signal.sosfilt(sos, rng.standard_normal(len(t)))
+    noise = wander_mv * w / w.std() + 0.02 * rng.standard_normal(len(t))
+    return _clipped(ecg + noise, lo, hi, seed), noise, np.round(tb * sfreq).astype(int)
+
+
+def test_noise_from_ecg_keeps_the_noises_rails(monkeypatch):
+    """Motion swings that pin the amplifier: both rails stay in the noise estimate, at
+    their level, and in each half wherever the noise itself reached them (the clipping
+    model finds them); with the templates subtracted from the railed samples (no rails
+    seen on the input) they smear."""
+    y, noise, _ = _railed_ecg(1, 1.1, (0.3, 2.0))
+    assert saturation.rails(y)[1].all()
+    res, _ = noise_from_ecg(y, sfreq=500.0)
+    h = len(res) // 2
+    levels, found = saturation.rails(res)
+    assert found.all()
+    np.testing.assert_allclose(levels[0], [-2.5, 2.5], atol=0.03)
+    own = _clipped(noise, -2.5, 2.5, seed=9)            # the noise's own rails, half by half
+    for part in (slice(0, h), slice(h, None)):
+        want = saturation.rails(own[part])[1]
+        assert want.any() and np.all(saturation.rails(res[part])[1][want])
+    monkeypatch.setattr(saturation, "railed", lambda x, k=3: np.zeros(x.shape, np.int8))
+    assert not saturation.rails(noise_from_ecg(y, sfreq=500.0)[0])[1].any()
+
+
+def test_clipped_qrs_leaves_no_spike():
+    """A slow wander lifts some beats' R (1.5 mV) onto the high rail while the noise stays
+    off it: there the estimate is the noise (within 0.2 mV), not the rail minus a
+    template flattened by the clipped beats."""
+    y, noise, r = _railed_ecg(1, 0.5, 0.3, lo=-1.6, hi=1.6, seconds=40.0)
+    res, _ = noise_from_ecg(y, sfreq=500.0)
+    win = r[:, None] + np.arange(-15, 15)[None, :]
+    clipped = (y[r] > 1.55) & np.all(noise[win] < 1.4, axis=1)
+    assert np.count_nonzero(clipped) >= 10
+    assert np.abs(res - noise)[win[clipped]].max() < 0.2
