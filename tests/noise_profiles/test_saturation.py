@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from noise_profiles import fit, load_profile, noise_from_ecg, saturation
+from noise_profiles import fit, noise_from_ecg, saturation
 from noise_profiles.cli import main
 from noise_profiles.recordings import read_recording
 from noise_profiles.sessions import make_raw
 from noise_profiles.simulate import activity_noise
 
-from np_sessions import CH, SFREQ, older_schema_copy
+from np_sessions import CH, SFREQ
 
 
 def _clipped(x, lo, hi, seed=0, jitter=0.004):
@@ -93,18 +93,6 @@ def test_real_dry_running_kurtosis(shared_data):
                              fisher=False) for s in range(4)]
     assert abs(np.mean(k) - k_ref) / k_ref < 0.15
     assert abs(np.mean(k) - k_ref) < abs(np.mean(k_free) - k_ref)
-
-
-def test_schema_5_loads_without_rails(walking_profile, tmp_path):
-    prof = walking_profile[0]
-    path = prof.save(tmp_path / "shirt.yaml")
-    old = older_schema_copy(path, tmp_path / "v5.yaml", 5, "::rail_")
-    back = load_profile(old)
-    assert all("rail_on" not in st for st in back.models_.values())
-    y = back.sample(800, SFREQ, random_state=3)
-    assert y.shape == (len(CH), 800) and np.all(np.isfinite(y))
-
-
 def test_railed_marks_runs_on_the_rails():
     import scipy.signal
 

@@ -133,10 +133,16 @@ def test_pickle_round_trip_without_cache(walking_profile):
                                   prof.sample(700, SFREQ, random_state=2))
 
 
-def test_schema_3_loads_with_a_steady_mains_level(saved, tmp_path):
+@pytest.mark.parametrize("schema, dropped, key", [
+    (3, "::line_level_psd", "line_level_psd"),   # /3: the mains line keeps a constant level
+    (4, "::env_low_", "env_low_quantiles"),      # /4: a steady baseline wander
+    (5, "::rail_", "rail_on"),                   # /5: no amplifier rails
+])
+def test_older_schema_loads_without_its_newer_arrays(saved, tmp_path, schema, dropped, key):
     prof, path = saved
-    old = older_schema_copy(path, tmp_path / "v3.yaml", 3, "::line_level_psd")
+    old = older_schema_copy(path, tmp_path / f"v{schema}.yaml", schema, dropped)
     back = load_profile(old)
-    assert all("line_level_psd" not in st for st in back.models_.values())
+    assert all(key not in st for st in back.models_.values())
+    assert all(key in st for st in prof.models_.values())
     y = back.sample(800, SFREQ, random_state=3)
     assert y.shape == prof.sample(800, SFREQ, random_state=3).shape and np.all(np.isfinite(y))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from noise_profiles import envelope, fit, load_profile, noise_from_ecg
+from noise_profiles import envelope, fit, noise_from_ecg
 from noise_profiles.envelope import bandpass
 from noise_profiles.recordings import read_recording
 from noise_profiles.sessions import make_raw
 
-from np_sessions import CH, SFREQ, older_schema_copy
+from np_sessions import CH, SFREQ
 
 
 def _wander_spread(x, sfreq, win_s=2.0):
@@ -83,13 +83,3 @@ def test_real_arm_movement_wander_spread(shared_data):
     without = np.mean([_wander_spread(s, 500.0) for s in steady])
     assert abs(with_env - rec) < abs(without - rec)
     assert with_env > without + 0.08
-
-
-def test_schema_4_loads_with_a_steady_wander(walking_profile, tmp_path):
-    prof = walking_profile[0]
-    path = prof.save(tmp_path / "shirt.yaml")
-    old = older_schema_copy(path, tmp_path / "v4.yaml", 4, "::env_low_")
-    back = load_profile(old)
-    assert all("env_low_quantiles" not in st for st in back.models_.values())
-    y = back.sample(800, SFREQ, random_state=3)
-    assert y.shape == prof.sample(800, SFREQ, random_state=3).shape and np.all(np.isfinite(y))
