@@ -1,11 +1,11 @@
-"""The device's frequency response: Butterworth high-pass and low-pass corners."""
+"""The device's frequency response: Butterworth high-pass and low-pass corners, optional HF shelf."""
 
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
+from scipy.signal import bilinear_zpk, butter, sosfilt, sosfilt_zi, sosfiltfilt, zpk2sos
 
 from augment.base import BaseTransform
 from augment.transforms.device import _device
@@ -20,6 +20,12 @@ class FrequencyResponse(BaseTransform):
     or zero-phase (:func:`~scipy.signal.sosfiltfilt`; there the order is halved per pass so
     the magnitude at the corner stays −3 dB). Float32 throughout.
 
+    An optional first-order high-frequency shelf models a dry or textile electrode's skin
+    interface (R_e ∥ C_e in series with the amplifier's input impedance): a lead–lag network
+    ``(1 + s/ωz) / (1 + s/ωp)`` with the zero at ``shelf_hz`` and the pole at
+    ``shelf_hz · 10**(shelf_gain_db / 20)``, so the gain is 0 dB at DC and ``shelf_gain_db``
+    at high frequency (exactly at Nyquist: bilinear transform with the zero pre-warped).
+
     Parameters
     ----------
     highpass_hz, lowpass_hz : float or None
@@ -30,6 +36,12 @@ class FrequencyResponse(BaseTransform):
         Filter orders (default 1 for the AC coupling, 2 for the anti-alias roll-off).
     zero_phase : bool
         Use forward-backward filtering (default False).
+    shelf_hz : float or None
+        Corner (the zero) of the high-frequency shelf in Hz, below Nyquist; None: no shelf
+        (default).
+    shelf_gain_db : float
+        High-frequency gain of the shelf relative to DC, in dB, 0…12 (default 0: no shelf).
+        With ``zero_phase`` each pass gets half of it, so the cascade still reaches it.
     device : str or None
         Path of a ``device.yaml``.
     p : float
@@ -37,13 +49,15 @@ class FrequencyResponse(BaseTransform):
     """
 
     def __init__(self, highpass_hz=None, lowpass_hz=None, highpass_order=1, lowpass_order=2,
-                 zero_phase=False, device=None, p=1.0):
+                 zero_phase=False, shelf_hz=None, shelf_gain_db=0.0, device=None, p=1.0):
         super().__init__(p=p)
         self.highpass_hz = highpass_hz
         self.lowpass_hz = lowpass_hz
         self.highpass_order = highpass_order
         self.lowpass_order = lowpass_order
         self.zero_phase = zero_phase
+        self.shelf_hz = shelf_hz
+        self.shelf_gain_db = shelf_gain_db
         self.device = device
 
     def corners(self):
@@ -64,6 +78,16 @@ class FrequencyResponse(BaseTransform):
             if self.zero_phase and v % 2:
                 raise ValueError(f"FrequencyResponse: zero_phase=True needs an even {name} "
                                  f"(each pass gets half of it), got {v}")
+        g = self.shelf_gain_db
+        if (not isinstance(g, numbers.Real) or isinstance(g, bool) or not np.isfinite(g)
+                or not 0.0 <= g <= _MAX_SHELF_GAIN_DB):
+            raise ValueError(f"FrequencyResponse: shelf_gain_db must be a number in "
+                             f"0…{_MAX_SHELF_GAIN_DB:g} dB, got {g!r}")
+        f = self.shelf_hz
+        if f is not None and (not isinstance(f, numbers.Real) or isinstance(f, bool)
+                              or not 0.0 < f < sfreq / 2):
+            raise ValueError(f"FrequencyResponse: shelf_hz must be None or a frequency in Hz "
+                             f"between 0 and Nyquist ({sfreq / 2} Hz), got {f!r}")
         hp, lp = self.corners()
         if lp is not None and lp >= sfreq / 2:
             raise ValueError(f"FrequencyResponse: lowpass_hz ({lp}) must be below Nyquist "
@@ -83,6 +107,9 @@ class FrequencyResponse(BaseTransform):
         if lp is not None:
             parts.append(_butter(self.lowpass_order // div, lp, "lowpass", sfreq,
                                  2 if self.zero_phase else 1))
+        if self.shelf_hz is not None and self.shelf_gain_db > 0:
+            parts.append(_shelf(self.shelf_hz, self.shelf_gain_db / (2 if self.zero_phase else 1),
+                                sfreq))
         return np.concatenate(parts) if parts else None
 
     def apply(self, x, sfreq, params):
@@ -96,6 +123,18 @@ class FrequencyResponse(BaseTransform):
         zi = zi[:, None, None, :] * x[None, :, :, :1]
         out, _ = sosfilt(sos32, x, axis=-1, zi=zi)
         return np.asarray(out, dtype=np.float32)
+
+
+#: Upper bound of ``shelf_gain_db`` (×4 in amplitude): well above a skin–electrode interface.
+_MAX_SHELF_GAIN_DB = 12.0
+
+
+def _shelf(zero_hz, gain_db, sfreq):
+    """One SOS of ``G·(s + ωz)/(s + G·ωz)``: 0 dB at DC, ``gain_db`` at Nyquist."""
+    gain = 10.0 ** (gain_db / 20.0)
+    wz = 2.0 * sfreq * np.tan(np.pi * zero_hz / sfreq)  # pre-warped: the zero lands at zero_hz
+    z, p, k = bilinear_zpk([-wz], [-gain * wz], gain, fs=sfreq)
+    return zpk2sos(z, p, k)
 
 
 def _butter(order, corner, btype, sfreq, passes):
