@@ -29,12 +29,16 @@ import scipy.signal
 import scipy.special
 from scipy import stats
 
+from noise_profiles.sessions import runs_of
+
 N_QUANTILES = 65
 MIN_WINDOWS = 4
 ENV_WIN_S = 0.25
 #: envelope window per band: the motion band needs longer windows to hold a few cycles
 BAND_WIN_S = (0.25, 0.25, 0.25, 0.25)
 ACF_LAGS = 128
+#: steps of an envelope's latent AR path dropped before use (its start-up)
+BURN = 200
 #: with regimes, the envelope is read on quiet windows this many windows clear of bursts
 QUIET_GUARD_WINDOWS = 1            # autocorrelation of the latent process kept up to 128 windows (32 s)
 #: the baseline-wander band below ``split_hz`` gets its own envelope from this frequency
@@ -197,16 +201,10 @@ def _quiet_runs(seqs, labels, guard=QUIET_GUARD_WINDOWS):
     for s, lb in zip(seqs, labels):
         busy = np.asarray(lb[: len(s)]) != 0
         near = np.convolve(busy, np.ones(2 * guard + 1), "same") > 0
-        for a, b in _runs(~near):
+        for a, b in runs_of(~near):
             if b - a >= 2:
                 out.append(s[a:b])
     return out
-
-
-def _runs(mask):
-    """``[(start, stop)]`` of the True runs of a boolean array."""
-    d = np.diff(np.r_[0, mask.astype(int), 0])
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
 def _nearest_correlation(c):
@@ -268,22 +266,28 @@ def synthesize(state, n_times, sfreq, rng, n_bands):
     n = int(n_times)
     if not int(state["env_enabled"]):
         return np.ones((n_bands, n))
-    burn = 200
     n_win_max = int(np.ceil(n / (min(BAND_WIN_S[:n_bands]) * sfreq))) + 2
     corr = np.asarray(state["env_corr"], float)[:n_bands, :n_bands]
-    innov = np.linalg.cholesky(corr) @ rng.standard_normal((n_bands, n_win_max + burn))
+    innov = np.linalg.cholesky(corr) @ rng.standard_normal((n_bands, n_win_max + BURN))
     out = np.empty((n_bands, n))
     for b in range(n_bands):
         win_s = BAND_WIN_S[b]
         n_win = int(np.ceil(n / (win_s * sfreq))) + 2
-        centers = (np.arange(n_win) - 0.5) * win_s * sfreq
-        acf = np.asarray(state["env_acf"][b], float)
-        q = np.asarray(state["env_quantiles"][b], float)
-        z = _latent(acf, innov[b, : n_win + burn])[burn:]
-        e = np.interp(scipy.special.ndtr(z), np.linspace(0, 1, len(q)), q)
-        g = np.exp(np.interp(np.arange(n), centers, e))
-        out[b] = g / np.sqrt(_mean_square(q, acf))
+        out[b] = _draw(np.asarray(state["env_quantiles"][b], float),
+                       np.asarray(state["env_acf"][b], float), innov[b, : n_win + BURN], n,
+                       win_s, sfreq)
     return out
+
+
+def _draw(q, acf, innov, n, win_s, sfreq):
+    """One envelope ``(n,)`` with ``E[g^2] = 1``: the latent AR path driven by ``innov``
+    (its first :data:`BURN` steps dropped), mapped through the quantiles ``q``, one value
+    per ``win_s`` window, interpolated between window centres."""
+    z = _latent(acf, innov)[BURN:]
+    e = np.interp(scipy.special.ndtr(z), np.linspace(0, 1, len(q)), q)
+    centers = (np.arange(len(z)) - 0.5) * win_s * sfreq
+    g = np.exp(np.interp(np.arange(n), centers, e))
+    return g / np.sqrt(_mean_square(q, acf))
 
 
 def modulate_low(state, low, sfreq, rng):
@@ -293,14 +297,10 @@ def modulate_low(state, low, sfreq, rng):
     q = np.asarray(state.get("env_low_quantiles", np.zeros(1)), float)
     if not np.any(q != 0):
         return low
-    acf = np.asarray(state["env_low_acf"], float)
     n = low.shape[1]
     n_win = int(np.ceil(n / (LOW_WIN_S * sfreq))) + 2
-    burn = 200
-    z = _latent(acf, rng.standard_normal(n_win + burn))[burn:]
-    e = np.interp(scipy.special.ndtr(z), np.linspace(0, 1, len(q)), q)
-    centers = (np.arange(n_win) - 0.5) * LOW_WIN_S * sfreq
-    g = np.exp(np.interp(np.arange(n), centers, e)) / np.sqrt(_mean_square(q, acf))
+    g = _draw(q, np.asarray(state["env_low_acf"], float), rng.standard_normal(n_win + BURN),
+              n, LOW_WIN_S, sfreq)
     spec = np.fft.rfft(low, axis=1)
     f = np.fft.rfftfreq(n, 1.0 / sfreq)
     below = np.fft.irfft(np.where(f < LOW_ENV_HZ, spec, 0), n, axis=1)

@@ -31,6 +31,7 @@ import scipy.ndimage
 import scipy.signal
 
 from noise_profiles import saturation
+from noise_profiles.sessions import runs_of
 from shirtecg_common.errors import UserError
 
 TEMPLATE_BEATS = 15
@@ -331,8 +332,7 @@ def _censor(residual, x, side, qrs, fade, ext):
         row, raw = residual[c], x[c]
         fin = raw[np.isfinite(raw)]
         tol = saturation.TOLERANCE * (fin.max() - fin.min()) if fin.size else 0.0
-        edges = np.diff(np.r_[0, (side[c] != 0).astype(np.int8), 0])
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        for a, b in runs_of(side[c] != 0):
             sign, level = side[c, a], np.median(raw[a:b])
             line, a2, b2 = _line(row, a - ext, b + ext)
             if line is None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from noise_profiles.sessions import runs_of
+
 TOLERANCE = 0.01          # of the channel's span: ADC jitter on a saturated output
 MIN_FRACTION = 0.002      # of the samples at one rail: a pile-up, not one excursion
 TAIL_FRACTION = 0.05      # a rail is looked for among this share of the extreme samples
@@ -81,13 +83,11 @@ def railed(x, min_run=3):
 
 def _runs_at_least(mask, k):
     """``mask`` without its runs of True shorter than ``k``."""
-    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    keep = np.zeros(len(mask) + 1, np.int32)
-    long = stops - starts >= k
-    np.add.at(keep, starts[long], 1)
-    np.add.at(keep, stops[long], -1)
-    return np.cumsum(keep[:-1]) > 0
+    out = np.zeros(len(mask), bool)
+    for a, b in runs_of(mask):
+        if b - a >= k:
+            out[a:b] = True
+    return out
 
 
 def fit(segments, clean):
