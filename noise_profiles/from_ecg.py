@@ -179,14 +179,14 @@ def _subtract_beats(x, xf, finite, peaks, pre, post, sfreq):
         sub = gains[b][:, None] * templates[b] * taper[None, :]
         sl = slice(lo, hi)
         residual[:, sl] -= sub[:, lo - a:hi - a]
+    r_at = np.round(pos).astype(int)
     qrs_at = np.zeros(n, bool)                            # QRS onset to ST, of every beat
     w0, w1 = (int(round(t * sfreq)) for t in SHAPE_WINDOW_S)
-    for r in np.round(pos).astype(int):
+    for r in r_at:
         qrs_at[max(r + w0, 0):max(r + w1, 0)] = True
     _censor(residual, xf, side, qrs_at, int(round(RAIL_FADE_S * sfreq)), RAIL_MIN_RUN)
     for highpass_hz in SHAPE_HIGHPASS_HZ:
-        residual -= _shape_changes(residual, np.round(pos).astype(int), side != 0, sfreq,
-                                   highpass_hz)
+        residual -= _shape_changes(residual, r_at, side != 0, sfreq, highpass_hz)
     residual[:, ~finite] = np.nan
     return residual, pos
 
